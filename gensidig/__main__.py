@@ -1,0 +1,3 @@
+from gensidig.cli import main
+
+main()

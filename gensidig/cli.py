@@ -1,0 +1,23 @@
+"""The ``gensidig`` console command: Django's management commands under one name.
+
+``gensidig create-team ...`` runs the management command ``create_team``; hyphens and
+underscores are the same, so commands read naturally on a shell.
+"""
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gensidig.settings")
+    from django.core.management import execute_from_command_line
+
+    argv = list(sys.argv if argv is None else argv)
+    if len(argv) > 1 and not argv[1].startswith("-"):
+        argv[1] = argv[1].replace("-", "_")
+    argv[0] = "gensidig"
+    execute_from_command_line(argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,196 @@
+"""The answer form: one page per theme, without JavaScript, and nothing kept on the server.
+
+Answers to earlier themes travel with the form as hidden fields until the last page is
+sent; only then are they stored (rule 9: no drafts on the server).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from gensidig import framework as fw
+from gensidig.models.choices import DONT_KNOW, SCALE_VALUES, ItemKind, Role, Scale
+from gensidig.services.answering import MAX_COMMENT_LENGTH, Answers, questions_for
+
+# The question each scale asks, by role and kind of item, and the words at its two ends.
+QUESTION_WORDING = {
+    (Role.LEADER, ItemKind.NEED, Scale.IMPORTANCE): _("How important is this to you?"),
+    (Role.LEADER, ItemKind.NEED, Scale.EXPERIENCE): _("How much do you experience it today?"),
+    (Role.LEADER, ItemKind.EXPECTATION, Scale.FULFILMENT): _("How well do you live up to it today?"),
+    (Role.CHIEF, ItemKind.NEED, Scale.EXPERIENCE): _("How much do you do this today?"),
+    (Role.CHIEF, ItemKind.EXPECTATION, Scale.IMPORTANCE): _("How important is this to you?"),
+    (Role.CHIEF, ItemKind.EXPECTATION, Scale.FULFILMENT): _("How well do your leaders live up to it today?"),
+}
+SCALE_ENDS = {
+    Scale.IMPORTANCE: (_("Not important"), _("Very important")),
+    Scale.EXPERIENCE: (_("Not at all"), _("To a very high degree")),
+    Scale.FULFILMENT: (_("Not at all"), _("Fully")),
+}
+# Translators: an answer option for someone who cannot judge a question.
+DONT_KNOW_LABEL = pgettext_lazy("answer option", "Don't know")
+
+
+def field_name(item_key: str, scale: str) -> str:
+    return f"q-{item_key}-{scale}"
+
+
+def comment_name(theme_key: str) -> str:
+    return f"comment-{theme_key}"
+
+
+def scale_choices(scale: str) -> list[tuple[str, str]]:
+    low, high = SCALE_ENDS[scale]
+    labels = {1: f"1 – {low}", 5: f"5 – {high}"}
+    return [(str(v), labels.get(v, str(v))) for v in SCALE_VALUES] + [(str(DONT_KNOW), DONT_KNOW_LABEL)]
+
+
+@dataclass
+class FieldView:
+    """What the template needs to draw one field: its value as sent and the errors to show now."""
+
+    name: str
+    label: str
+    choices: list[tuple[str, str]]
+    value: str
+    errors: list[str]
+
+    @property
+    def id(self) -> str:
+        return "f-" + self.name.replace(".", "-")
+
+
+@dataclass
+class Question:
+    """One statement and the one or two scales it is rated on."""
+
+    item_key: str
+    statement: str
+    fields: list[FieldView]
+
+
+@dataclass
+class Step:
+    number: int
+    theme: fw.Theme
+    needs: list[Question]
+    expectations: list[Question]
+    comment: FieldView | None
+
+    @property
+    def fields(self) -> list[FieldView]:
+        fields = [f for q in (*self.needs, *self.expectations) for f in q.fields]
+        return [*fields, self.comment] if self.comment else fields
+
+    @property
+    def field_names(self) -> set[str]:
+        return {f.name for f in self.fields}
+
+
+class AnswerForm(forms.Form):
+    """All questions for one role, with helpers to validate and show one theme at a time."""
+
+    def __init__(self, *args, framework: fw.Framework, role: str, instrument, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.framework = framework
+        self.role = role
+        self.questions = questions_for(instrument=instrument, role=role)
+        kinds = {item.key: ItemKind.NEED for item in framework.needs} | {
+            item.key: ItemKind.EXPECTATION for item in framework.expectations
+        }
+        for item_key, scale in self.questions:
+            self.fields[field_name(item_key, scale)] = forms.ChoiceField(
+                label=QUESTION_WORDING[(role, kinds[item_key], scale)],
+                choices=scale_choices(scale),
+                widget=forms.RadioSelect,
+                error_messages={
+                    "required": _("Choose an answer, or “Don't know”."),
+                    "invalid_choice": _("Choose one of the answers shown."),
+                },
+            )
+        if role == Role.LEADER:
+            for theme in framework.themes:
+                self.fields[comment_name(theme.key)] = forms.CharField(
+                    label=_("Comment on “%(theme)s” (optional)") % {"theme": theme.title},
+                    required=False,
+                    max_length=MAX_COMMENT_LENGTH,
+                    strip=True,
+                    widget=forms.Textarea(attrs={"rows": 4, "maxlength": MAX_COMMENT_LENGTH}),
+                    error_messages={
+                        "max_length": _("Keep the comment under %(limit_value)d characters (it has %(show_value)d).")
+                    },
+                )
+
+    def steps(self, *, show_errors_for: int | None = None) -> list[Step]:
+        """The six theme pages, with errors filled in only for the page named."""
+        steps = []
+        for number, theme in enumerate(self.framework.themes, start=1):
+            errors = self.errors if number == show_errors_for else {}
+
+            def view(name: str) -> FieldView:
+                field = self.fields[name]
+                return FieldView(
+                    name=name,
+                    label=str(field.label),
+                    choices=[(str(v), str(label)) for v, label in getattr(field, "choices", [])],
+                    value=self.sent_value(name),
+                    errors=[str(e) for e in errors.get(name, [])],  # noqa: B023 - used at once
+                )
+
+            def question(item) -> Question:
+                statement = item.leader_text if self.role == Role.LEADER else item.chief_text
+                return Question(
+                    item_key=item.key,
+                    statement=statement,
+                    fields=[view(field_name(key, scale)) for key, scale in self.questions if key == item.key],
+                )
+
+            steps.append(
+                Step(
+                    number=number,
+                    theme=theme,
+                    needs=[question(n) for n in theme.needs],
+                    expectations=[question(e) for e in theme.expectations],
+                    comment=view(comment_name(theme.key)) if self.role == Role.LEADER else None,
+                )
+            )
+        return steps
+
+    def sent_value(self, name: str) -> str:
+        """The value sent for a field, if it is one the field accepts; used to redraw and carry answers."""
+        if not self.is_bound:
+            return ""
+        raw = self.data.get(name, "")
+        field = self.fields[name]
+        if isinstance(field, forms.ChoiceField):
+            return raw if raw in {str(v) for v, _label in field.choices} else ""
+        return raw[: MAX_COMMENT_LENGTH * 2]
+
+    def step_is_valid(self, step: Step) -> bool:
+        return not (step.field_names & set(self.errors))
+
+    def first_step_with_errors(self) -> int | None:
+        for step in self.steps():
+            if not self.step_is_valid(step):
+                return step.number
+        return None
+
+    def carried(self, *, except_step: Step | None) -> list[tuple[str, str]]:
+        """Answers from other pages, to send along as hidden fields."""
+        skip = except_step.field_names if except_step else set()
+        return [(name, self.sent_value(name)) for name in self.fields if name not in skip and self.sent_value(name)]
+
+    def answers(self) -> Answers:
+        """The validated answers, in the shape the answering service stores."""
+        ratings = {(key, scale): int(self.cleaned_data[field_name(key, scale)]) for key, scale in self.questions}
+        comments = {}
+        if self.role == Role.LEADER:
+            comments = {
+                theme.key: self.cleaned_data[comment_name(theme.key)]
+                for theme in self.framework.themes
+                if self.cleaned_data.get(comment_name(theme.key))
+            }
+        return Answers(ratings=ratings, comments=comments)

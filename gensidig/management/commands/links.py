@@ -1,0 +1,29 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from gensidig.services.invitations import send_links
+from gensidig.services.rounds import RoundError, reissue_links
+
+from ._helpers import get_round, print_links
+
+
+class Command(BaseCommand):
+    help = (
+        "Make new answer links for everyone in a round who has not answered yet, and print them or e-mail "
+        "them (--email). Links sent earlier to those people stop working."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("round", help="The round's id, as printed by open-round.")
+        parser.add_argument("--email", action="store_true", help="Send each person their link by e-mail.")
+
+    def handle(self, *args, **options):
+        round_ = get_round(options["round"])
+        try:
+            links = reissue_links(round_=round_)
+        except RoundError as error:
+            raise CommandError(str(error)) from error
+        if options["email"]:
+            sent = send_links(round_=round_, links=links)
+            self.stdout.write(self.style.SUCCESS(f"Sent {sent} e-mail(s)."))
+        else:
+            print_links(self.stdout, links)

@@ -1,0 +1,134 @@
+"""Organisations, the people in them, and the management teams they form."""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from .choices import Language
+from .fields import PublicIdField
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """Someone who signs in: a chief (and, later, admins and leaders). Identified by e-mail."""
+
+    username = None
+    email = models.EmailField(_("e-mail address"), unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    objects = UserManager()
+
+    def __str__(self):
+        return self.email
+
+
+class Organisation(models.Model):
+    """The data controller: a municipality, a region, or any organisation with leaders of leaders."""
+
+    slug = models.SlugField(_("short name"), unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    anonymity_threshold = models.PositiveSmallIntegerField(
+        _("anonymity threshold (k)"),
+        default=settings.GENSIDIG_DEFAULT_THRESHOLD,
+        validators=[MinValueValidator(settings.GENSIDIG_MINIMUM_THRESHOLD)],
+        help_text=_("The fewest leaders whose answers may be shown together. 5 unless lowered to 4 or 3."),
+    )
+    privacy_contact = models.CharField(
+        _("privacy contact"),
+        max_length=200,
+        blank=True,
+        help_text=_("Where respondents can ask about their data, e.g. the data protection officer's address."),
+    )
+    retention_months = models.PositiveSmallIntegerField(
+        _("retention (months)"),
+        default=36,
+        help_text=_("How long answers are kept after a round closes."),
+    )
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(anonymity_threshold__gte=settings.GENSIDIG_MINIMUM_THRESHOLD),
+                name="organisation_threshold_at_least_minimum",
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Person(models.Model):
+    """Someone in the organisation's chart. Leaders never need an account to answer."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="people")
+    email = models.EmailField(_("e-mail address"))
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    language = models.CharField(_("language"), max_length=5, choices=Language, default=Language.DANISH)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="person"
+    )
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+        constraints = [
+            models.UniqueConstraint(Lower("email"), "organisation", name="person_email_unique_in_organisation"),
+        ]
+
+    def __str__(self):
+        return self.name or self.email
+
+
+class Team(models.Model):
+    """A management team: one chief and the leaders who report to them."""
+
+    public_id = PublicIdField()
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="teams")
+    slug = models.SlugField(_("short name"))
+    name = models.CharField(_("name"), max_length=200)
+    chief = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="teams_led", verbose_name=_("chief"))
+    leaders = models.ManyToManyField(Person, through="TeamMembership", related_name="teams_joined")
+
+    class Meta:
+        verbose_name = _("management team")
+        verbose_name_plural = _("management teams")
+        constraints = [models.UniqueConstraint("organisation", "slug", name="team_slug_unique_in_organisation")]
+
+    def __str__(self):
+        return self.name
+
+
+class TeamMembership(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="memberships")
+
+    class Meta:
+        constraints = [models.UniqueConstraint("team", "person", name="membership_unique")]

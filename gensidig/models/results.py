@@ -1,0 +1,81 @@
+"""Figures computed once when a round closes.
+
+Reports, exports and roll-ups read these rows instead of the counters, so their cost does not
+grow with the team, and a figure that the anonymity rules withhold is never stored here at
+all: a withheld row keeps only the fact that it is withheld.
+"""
+
+from django.db import models
+
+from .choices import Role, Scale
+from .survey import Item, Round
+
+
+class RoundSummary(models.Model):
+    round = models.OneToOneField(Round, on_delete=models.CASCADE, related_name="summary")
+    leader_responses = models.PositiveSmallIntegerField()
+    chief_answered = models.BooleanField()
+    leader_figures_shown = models.BooleanField()
+    comments_shown = models.BooleanField()
+    # The crosshair of the importance-performance grid: the means of the shown item means.
+    grid_importance = models.FloatField(null=True)
+    grid_experience = models.FloatField(null=True)
+
+
+class ItemStatistic(models.Model):
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="item_statistics")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(max_length=10, choices=Role)
+    scale = models.CharField(max_length=12, choices=Scale)
+    withheld = models.BooleanField()
+    n = models.PositiveSmallIntegerField(null=True)
+    mean = models.FloatField(null=True)
+    sd = models.FloatField(null=True)
+    dont_know = models.PositiveSmallIntegerField(null=True)
+    # {"kind": "full", "counts": [c1..c5]} from 8 answers, {"kind": "grouped", "counts":
+    # [unfavourable, neutral, favourable]} from 5 to 7, null below 5 (rule 3).
+    distribution = models.JSONField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint("round", "item", "role", "scale", name="item_statistic_unique"),
+            models.CheckConstraint(
+                condition=models.Q(withheld=False)
+                | models.Q(
+                    mean__isnull=True,
+                    n__isnull=True,
+                    sd__isnull=True,
+                    distribution__isnull=True,
+                    dont_know__isnull=True,
+                ),
+                name="withheld_statistic_has_no_figures",
+            ),
+        ]
+
+
+class ThemeStatistic(models.Model):
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="theme_statistics")
+    theme_key = models.CharField(max_length=40)
+    position = models.PositiveSmallIntegerField()
+    # Leaders' side: means over the theme's needs whose importance and experience are both shown.
+    items_scored = models.PositiveSmallIntegerField(default=0)
+    importance = models.FloatField(null=True)
+    experience = models.FloatField(null=True)
+    gap = models.FloatField(null=True)
+    disagreement = models.FloatField(null=True)
+    # Chief's side.
+    chief_self = models.FloatField(null=True)
+    blind_spot = models.FloatField(null=True)
+    # The mirror on the chief's expectations of the leaders.
+    chief_importance = models.FloatField(null=True)
+    chief_fulfilment = models.FloatField(null=True)
+    leaders_fulfilment = models.FloatField(null=True)
+    mirror_gap = models.FloatField(null=True)
+    # Focus ranking: 1 is the theme most worth talking about; null when leaders' figures are withheld.
+    focus_score = models.FloatField(null=True)
+    focus_rank = models.PositiveSmallIntegerField(null=True)
+    reasons = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint("round", "theme_key", name="theme_statistic_unique")]

@@ -1,0 +1,253 @@
+"""Assemble a closed round's report from its stored figures and the instrument's text.
+
+Only rows computed at close are read here, never the counters: a figure the anonymity rules
+withhold does not exist in those rows, so no page built from this can show it.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+from gensidig import framework as fw
+from gensidig.models import Comment, ItemStatistic, Round, RoundSummary, ThemeStatistic
+from gensidig.models.choices import Role, Scale
+from gensidig.services import statistics as st
+from gensidig.services.instruments import framework_for
+from gensidig.services.results import comments_threshold
+
+
+@dataclass
+class Figure:
+    """One leaders' figure as a report shows it: a mean with its spread, or withheld."""
+
+    withheld: bool
+    mean: float | None = None
+    n: int | None = None
+    sd: float | None = None
+    dont_know: int | None = None
+    distribution: dict | None = None
+
+    @classmethod
+    def of(cls, row: ItemStatistic | None) -> Figure:
+        if row is None or row.withheld:
+            return cls(withheld=True)
+        return cls(False, row.mean, row.n, row.sd, row.dont_know, row.distribution)
+
+
+@dataclass
+class NeedRow:
+    number: int  # numbering across the report, for the grid's labels
+    key: str
+    title: str
+    leader_text: str
+    chief_text: str
+    importance: Figure
+    experience: Figure
+    chief_self: float | None
+
+    @property
+    def gap(self) -> float | None:
+        if self.importance.withheld or self.experience.withheld:
+            return None
+        return self.importance.mean - self.experience.mean
+
+    @property
+    def blind_spot(self) -> float | None:
+        if self.experience.withheld or self.chief_self is None:
+            return None
+        return self.chief_self - self.experience.mean
+
+    @property
+    def strong_disagreement(self) -> bool:
+        return not self.experience.withheld and self.experience.sd >= st.STRONG_DISAGREEMENT
+
+
+@dataclass
+class ExpectationRow:
+    key: str
+    title: str
+    chief_text: str
+    leader_text: str
+    chief_importance: float | None
+    chief_fulfilment: float | None
+    leaders_fulfilment: Figure
+
+    @property
+    def mirror_gap(self) -> float | None:
+        if self.leaders_fulfilment.withheld or self.chief_fulfilment is None:
+            return None
+        return self.leaders_fulfilment.mean - self.chief_fulfilment
+
+
+@dataclass
+class ThemeReport:
+    theme: fw.Theme
+    stat: ThemeStatistic
+    needs: list[NeedRow] = field(default_factory=list)
+    expectations: list[ExpectationRow] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return self.theme.key
+
+    @property
+    def title(self) -> str:
+        return self.theme.title
+
+    @property
+    def strong_disagreement(self) -> bool:
+        return self.stat.disagreement is not None and self.stat.disagreement >= st.STRONG_DISAGREEMENT
+
+    @property
+    def sentences(self) -> list[str]:
+        return focus_sentences(self)
+
+
+@dataclass
+class GridPoint:
+    number: int
+    title: str
+    importance: float
+    experience: float
+    quadrant: str
+
+
+@dataclass
+class Report:
+    round: Round
+    summary: RoundSummary
+    framework: fw.Framework
+    themes: list[ThemeReport]
+
+    @property
+    def k(self) -> int:
+        return self.round.anonymity_threshold
+
+    @property
+    def comments_k(self) -> int:
+        return comments_threshold(self.k)
+
+    @property
+    def focus(self) -> list[ThemeReport]:
+        """The themes most worth talking about, best first; only those with a reason to name."""
+        ranked = sorted(
+            (t for t in self.themes if t.stat.focus_rank and t.stat.reasons), key=lambda t: t.stat.focus_rank
+        )
+        return ranked[: st.FOCUS_THEMES]
+
+    @property
+    def by_focus(self) -> list[ThemeReport]:
+        """All themes, ranked ones first in rank order, then the rest in the framework's order."""
+        return sorted(self.themes, key=lambda t: (t.stat.focus_rank or 99, t.theme.position))
+
+    def theme(self, key: str) -> ThemeReport | None:
+        return next((t for t in self.themes if t.key == key), None)
+
+    def grid_points(self) -> list[GridPoint]:
+        if self.summary.grid_importance is None:
+            return []
+        return [
+            GridPoint(
+                number=need.number,
+                title=need.title,
+                importance=need.importance.mean,
+                experience=need.experience.mean,
+                quadrant=st.quadrant(
+                    importance=need.importance.mean,
+                    experience=need.experience.mean,
+                    grid_importance=self.summary.grid_importance,
+                    grid_experience=self.summary.grid_experience,
+                ),
+            )
+            for theme in self.themes
+            for need in theme.needs
+            if need.gap is not None
+        ]
+
+
+def build_report(*, round_: Round, language: str) -> Report:
+    """The report of a closed round in a language: three queries whatever the team's size."""
+    framework = framework_for(round_.instrument, language)
+    summary = RoundSummary.objects.get(round=round_)
+    themes = {s.theme_key: s for s in ThemeStatistic.objects.filter(round=round_)}
+    rows = {(r.item.key, r.role, r.scale): r for r in ItemStatistic.objects.filter(round=round_).select_related("item")}
+
+    def chief(key: str, scale: str) -> float | None:
+        row = rows.get((key, Role.CHIEF, scale))
+        return row.mean if row else None
+
+    def leaders(key: str, scale: str) -> Figure:
+        return Figure.of(rows.get((key, Role.LEADER, scale)))
+
+    reports, number = [], 0
+    for theme in framework.themes:
+        report = ThemeReport(theme=theme, stat=themes[theme.key])
+        for need in theme.needs:
+            number += 1
+            report.needs.append(
+                NeedRow(
+                    number=number,
+                    key=need.key,
+                    title=need.title,
+                    leader_text=need.leader_text,
+                    chief_text=need.chief_text,
+                    importance=leaders(need.key, Scale.IMPORTANCE),
+                    experience=leaders(need.key, Scale.EXPERIENCE),
+                    chief_self=chief(need.key, Scale.EXPERIENCE),
+                )
+            )
+        for exp in theme.expectations:
+            report.expectations.append(
+                ExpectationRow(
+                    key=exp.key,
+                    title=exp.title,
+                    chief_text=exp.chief_text,
+                    leader_text=exp.leader_text,
+                    chief_importance=chief(exp.key, Scale.IMPORTANCE),
+                    chief_fulfilment=chief(exp.key, Scale.FULFILMENT),
+                    leaders_fulfilment=leaders(exp.key, Scale.FULFILMENT),
+                )
+            )
+        reports.append(report)
+    return Report(round=round_, summary=summary, framework=framework, themes=reports)
+
+
+def comments_for(*, report: Report, theme_key: str) -> list[str]:
+    """A theme's comments, if enough leaders answered; shuffled, undated, ungrouped (rule 4)."""
+    if not report.summary.comments_shown:
+        return []
+    texts = list(Comment.objects.filter(round=report.round, theme_key=theme_key).values_list("text", flat=True))
+    random.SystemRandom().shuffle(texts)
+    return texts
+
+
+def focus_sentences(theme: ThemeReport) -> list[str]:
+    """Why a theme is in focus, one sentence per reason, for a chief to read aloud."""
+    stat = theme.stat
+    sentences = {
+        "gap": lambda: (
+            _("Leaders rate its importance %(importance)s but experience it at %(experience)s: a gap of %(gap)s.")
+            % {"importance": _num(stat.importance), "experience": _num(stat.experience), "gap": _num(stat.gap)}
+        ),
+        "blind_spot": lambda: (
+            _("You rate yourself %(chief)s here, while your leaders experience %(experience)s.")
+            % {"chief": _num(stat.experience + stat.blind_spot), "experience": _num(stat.experience)}
+        ),
+        "disagreement": lambda: (
+            _("Leaders see this very differently from one another (spread %(sd)s), so it is worth hearing why.")
+            % {"sd": _num(stat.disagreement)}
+        ),
+        "mirror": lambda: (
+            _("Leaders find they live up to your expectations here at %(leaders)s, more than the %(chief)s you find.")
+            % {"leaders": _num(stat.leaders_fulfilment), "chief": _num(stat.chief_fulfilment)}
+        ),
+    }
+    return [sentences[reason]() for reason in stat.reasons if reason in sentences]
+
+
+def _num(value: float) -> str:
+    return number_format(value, 1)

@@ -1,0 +1,250 @@
+"""The report's metrics, computed from counters, with the anonymity rules built in.
+
+Pure functions: no database, no Django. docs/metrics.md writes down every formula here, and
+tests/services/test_statistics.py checks them, with hypothesis where a property says more
+than an example.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from gensidig.models.choices import DONT_KNOW, SCALE_VALUES
+
+# Rule 3: no distribution below 5 answers, three groups from 5 to 7, the full scale from 8.
+GROUPED_DISTRIBUTION_FROM = 5
+FULL_DISTRIBUTION_FROM = 8
+# A theme's figures need at least this many of its needs shown on both scales.
+MIN_ITEMS_FOR_THEME = 2
+# A difference this large is worth a sentence in the focus list.
+GAP_WORTH_NAMING = 0.5
+BLIND_SPOT_WORTH_NAMING = 0.5
+MIRROR_GAP_WORTH_NAMING = 0.5
+# A standard deviation of experience at or above this means leaders see the chief differently.
+STRONG_DISAGREEMENT = 1.0
+FOCUS_THEMES = 3
+
+
+@dataclass(frozen=True)
+class Distribution:
+    kind: str  # "full" (counts of 1..5) or "grouped" (unfavourable, neutral, favourable)
+    counts: tuple[int, ...]
+
+    def as_json(self) -> dict:
+        return {"kind": self.kind, "counts": list(self.counts)}
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What may be shown of the leaders' answers to one item on one scale."""
+
+    withheld: bool
+    n: int | None = None
+    mean: float | None = None
+    sd: float | None = None
+    dont_know: int | None = None
+    distribution: Distribution | None = None
+
+    @classmethod
+    def hidden(cls) -> Figures:
+        return cls(withheld=True)
+
+
+def answered(counts: Mapping[int, int]) -> int:
+    """How many gave a value on the scale; "don't know" does not count."""
+    return sum(counts.get(value, 0) for value in SCALE_VALUES)
+
+
+def distribution_of(counts: Mapping[int, int]) -> Distribution | None:
+    n = answered(counts)
+    if n >= FULL_DISTRIBUTION_FROM:
+        return Distribution("full", tuple(counts.get(v, 0) for v in SCALE_VALUES))
+    if n >= GROUPED_DISTRIBUTION_FROM:
+        unfavourable = counts.get(1, 0) + counts.get(2, 0)
+        favourable = counts.get(4, 0) + counts.get(5, 0)
+        return Distribution("grouped", (unfavourable, counts.get(3, 0), favourable))
+    return None
+
+
+def summarise(counts: Mapping[int, int], *, threshold: int) -> Figures:
+    """Mean, spread and distribution of one item's answers, or nothing if fewer than k answered.
+
+    Never a minimum or a maximum (rule 3): with few answers they point at a person.
+    """
+    if threshold < 3:
+        raise ValueError("the anonymity threshold is never below 3")
+    n = answered(counts)
+    if n < threshold:
+        return Figures.hidden()
+    mean = sum(value * counts.get(value, 0) for value in SCALE_VALUES) / n
+    variance = sum(counts.get(value, 0) * (value - mean) ** 2 for value in SCALE_VALUES) / n
+    return Figures(
+        withheld=False,
+        n=n,
+        mean=mean,
+        sd=math.sqrt(variance),
+        dont_know=counts.get(DONT_KNOW, 0),
+        distribution=distribution_of(counts),
+    )
+
+
+def single_answer(counts: Mapping[int, int]) -> int | None:
+    """The chief's own answer from their counters (they answer once), or None for "don't know"."""
+    for value in SCALE_VALUES:
+        if counts.get(value, 0):
+            return value
+    return None
+
+
+def _mean(values: Iterable[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return sum(present) / len(present) if present else None
+
+
+@dataclass(frozen=True)
+class NeedInput:
+    importance: Figures
+    experience: Figures
+    chief_self: int | None
+
+
+@dataclass(frozen=True)
+class ExpectationInput:
+    leaders_fulfilment: Figures
+    chief_importance: int | None
+    chief_fulfilment: int | None
+
+
+@dataclass(frozen=True)
+class ThemeFigures:
+    items_scored: int = 0
+    importance: float | None = None
+    experience: float | None = None
+    gap: float | None = None
+    disagreement: float | None = None
+    chief_self: float | None = None
+    blind_spot: float | None = None
+    chief_importance: float | None = None
+    chief_fulfilment: float | None = None
+    leaders_fulfilment: float | None = None
+    mirror_gap: float | None = None
+    focus_score: float | None = None
+    reasons: tuple[str, ...] = field(default=())
+
+    @property
+    def leaders_shown(self) -> bool:
+        return self.importance is not None
+
+
+def theme_figures(needs: list[NeedInput], expectations: list[ExpectationInput]) -> ThemeFigures:
+    """Combine a theme's items into theme figures, using only figures that are themselves shown.
+
+    Built from shown item means only, so no theme figure can be combined with the items'
+    figures to work out a withheld one.
+    """
+    scored = [need for need in needs if not need.importance.withheld and not need.experience.withheld]
+    chief_self = _mean(need.chief_self for need in needs)
+    chief_importance = _mean(exp.chief_importance for exp in expectations)
+    chief_fulfilment = _mean(exp.chief_fulfilment for exp in expectations)
+    leaders_fulfilment = _mean(
+        exp.leaders_fulfilment.mean for exp in expectations if not exp.leaders_fulfilment.withheld
+    )
+    mirror_gap = (
+        leaders_fulfilment - chief_fulfilment
+        if leaders_fulfilment is not None and chief_fulfilment is not None
+        else None
+    )
+    if len(scored) < MIN_ITEMS_FOR_THEME:
+        return ThemeFigures(
+            items_scored=len(scored),
+            chief_self=chief_self,
+            chief_importance=chief_importance,
+            chief_fulfilment=chief_fulfilment,
+            leaders_fulfilment=leaders_fulfilment,
+            mirror_gap=mirror_gap,
+        )
+    importance = _mean(need.importance.mean for need in scored)
+    experience = _mean(need.experience.mean for need in scored)
+    disagreement = _mean(need.experience.sd for need in scored)
+    # The chief's self-view is compared on the same items the leaders' figure covers.
+    chief_on_scored = _mean(need.chief_self for need in scored)
+    blind_spot = chief_on_scored - experience if chief_on_scored is not None else None
+    gap = importance - experience
+    score, reasons = focus_score(
+        importance=importance, gap=gap, blind_spot=blind_spot, disagreement=disagreement, mirror_gap=mirror_gap
+    )
+    return ThemeFigures(
+        items_scored=len(scored),
+        importance=importance,
+        experience=experience,
+        gap=gap,
+        disagreement=disagreement,
+        chief_self=chief_self,
+        blind_spot=blind_spot,
+        chief_importance=chief_importance,
+        chief_fulfilment=chief_fulfilment,
+        leaders_fulfilment=leaders_fulfilment,
+        mirror_gap=mirror_gap,
+        focus_score=score,
+        reasons=reasons,
+    )
+
+
+def focus_score(
+    *,
+    importance: float,
+    gap: float,
+    blind_spot: float | None,
+    disagreement: float | None,
+    mirror_gap: float | None,
+) -> tuple[float, tuple[str, ...]]:
+    """How much a theme is worth talking about, and why, in order of weight.
+
+    The importance-weighted gap leads (a shortfall on what matters most counts most); a chief
+    who sees themself more favourably than the leaders do, leaders who disagree among
+    themselves, and leaders who rate themselves higher on the chief's expectations than the
+    chief does, each add half their excess.
+    """
+    parts = {
+        "gap": max(0.0, gap) * importance / 5,
+        "blind_spot": 0.5 * max(0.0, blind_spot or 0.0),
+        "disagreement": 0.5 * max(0.0, (disagreement or 0.0) - STRONG_DISAGREEMENT),
+        "mirror": 0.5 * max(0.0, mirror_gap or 0.0),
+    }
+    worth_naming = {
+        "gap": gap >= GAP_WORTH_NAMING,
+        "blind_spot": blind_spot is not None and blind_spot >= BLIND_SPOT_WORTH_NAMING,
+        "disagreement": disagreement is not None and disagreement >= STRONG_DISAGREEMENT,
+        "mirror": mirror_gap is not None and mirror_gap >= MIRROR_GAP_WORTH_NAMING,
+    }
+    reasons = tuple(sorted((r for r in parts if worth_naming[r]), key=lambda r: -parts[r]))
+    return sum(parts.values()), reasons
+
+
+def rank_focus(scores: Mapping[str, float | None]) -> dict[str, int]:
+    """Rank themes by focus score, highest first; themes without a score get no rank.
+
+    Ties keep the framework's order, so the ranking is stable.
+    """
+    ranked = [key for key in scores if scores[key] is not None]
+    ranked.sort(key=lambda key: -scores[key])
+    return {key: rank for rank, key in enumerate(ranked, start=1)}
+
+
+def quadrant(*, importance: float, experience: float, grid_importance: float, grid_experience: float) -> str:
+    """Where an item sits in the importance-performance grid (Martilla & James 1977).
+
+    The crosshair is the team's own mean importance and experience over the shown items, so
+    the grid separates this team's items from each other even when all are rated high.
+    """
+    important = importance >= grid_importance
+    strong = experience >= grid_experience
+    if important and not strong:
+        return "concentrate"
+    if important and strong:
+        return "keep_up"
+    if strong:
+        return "possible_overkill"
+    return "low_priority"

@@ -1,0 +1,57 @@
+"""Run Gensidig under gunicorn with settings from the environment (see `gensidig serve`)."""
+
+from __future__ import annotations
+
+import os
+
+from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
+
+from gensidig.log_filters import redact
+
+
+class RedactingLogger(Logger):
+    """Gunicorn's logger, with answer tokens removed from access-log lines (DESIGN.md 2.7)."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        for key in ("r", "U", "f", "{raw_uri}e"):
+            if isinstance(atoms.get(key), str):
+                atoms[key] = redact(atoms[key])
+        return atoms
+
+
+class GensidigServer(BaseApplication):
+    def __init__(self, options: dict):
+        self.options = options
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self.options.items():
+            if value is not None:
+                self.cfg.set(key, value)
+
+    def load(self):
+        from gensidig.wsgi import application
+
+        return application
+
+
+def default_workers() -> int:
+    return int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1) + 1))
+
+
+def serve(*, host: str, port: int, workers: int | None = None, access_log: bool = False) -> None:
+    GensidigServer(
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers or default_workers(),
+            "worker_class": "sync",
+            "logger_class": "gensidig.serving.RedactingLogger",
+            "accesslog": "-" if access_log else None,
+            "errorlog": "-",
+            "timeout": int(os.environ.get("GUNICORN_TIMEOUT", "60")),
+            "forwarded_allow_ips": os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+            "proc_name": "gensidig",
+        }
+    ).run()

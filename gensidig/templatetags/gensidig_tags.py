@@ -1,0 +1,46 @@
+from django import template
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+@register.filter
+def score(value) -> str:
+    """A mean on the 1-5 scale with one decimal, in the reader's number format; a dash if absent."""
+    if value is None:
+        return "–"
+    return number_format(value, 1)
+
+
+@register.filter
+def signed(value) -> str:
+    """A difference with its sign, so +0,8 and −0,8 read differently at a glance."""
+    if value is None:
+        return "–"
+    if round(value, 1) == 0:
+        return number_format(0.0, 1)
+    sign = "+" if value > 0 else "−"
+    return sign + number_format(abs(value), 1)
+
+
+@register.filter
+def quadrant_label(key: str) -> str:
+    from gensidig.services.report_charts import quadrant_labels
+
+    return quadrant_labels().get(key, "")
+
+
+@register.simple_tag
+def distribution_text(distribution) -> str:
+    """A distribution in words, grouped or full as the anonymity rules allow (rule 3)."""
+    if not distribution:
+        return ""
+    counts = distribution["counts"]
+    if distribution["kind"] == "grouped":
+        return _("Unfavourable (1–2): %(low)d · Neutral (3): %(mid)d · Favourable (4–5): %(high)d") % {
+            "low": counts[0],
+            "mid": counts[1],
+            "high": counts[2],
+        }
+    return " · ".join(f"{value}: {count}" for value, count in enumerate(counts, start=1))

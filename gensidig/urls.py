@@ -1,0 +1,43 @@
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from gensidig.forms.auth import EmailAuthenticationForm
+from gensidig.views import answer, chief, pages, report
+
+gensidig_patterns = [
+    path("", pages.home, name="home"),
+    path("about/", pages.about, name="about"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="gensidig/registration/login.html", authentication_form=EmailAuthenticationForm
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("a/<str:token>/", answer.token_intake, name="token-intake"),
+    path("answer/", answer.answer, name="answer"),
+    path("answer/thanks/", answer.thanks, name="answer-thanks"),
+    path("rounds/<str:public_id>/", chief.round_detail, name="round"),
+    path("rounds/<str:public_id>/close/", chief.round_close, name="round-close"),
+    path("rounds/<str:public_id>/report/", report.overview, name="report"),
+    path("rounds/<str:public_id>/report/<slug:theme_key>/", report.theme, name="report-theme"),
+    path("healthz/", pages.health, name="health"),
+]
+
+urlpatterns = [
+    path("", include((gensidig_patterns, "gensidig"))),
+    path("i18n/setlang/", set_language, name="set_language"),
+]
+
+if settings.GENSIDIG_BENCHMARK_VIEWS:
+    from gensidig.views import benchmark
+
+    urlpatterns.append(path("bench/baseline/", benchmark.one_row_insert, name="bench-baseline"))
+
+handler400 = "gensidig.views.errors.bad_request"
+handler403 = "gensidig.views.errors.permission_denied"
+handler404 = "gensidig.views.errors.not_found"
+handler500 = "gensidig.views.errors.server_error"

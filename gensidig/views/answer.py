@@ -1,0 +1,131 @@
+"""Answering through a token link: intake, the theme-by-theme form, and the thank-you page.
+
+Opening a link (GET or HEAD, as mail scanners do) never uses it up. The first visit moves the
+token's hash into the session and redirects to a URL without the token; only sending the last
+page uses the invitation (DESIGN.md 2.7).
+"""
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import translation
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from gensidig.forms.answer import AnswerForm
+from gensidig.models.choices import Role
+from gensidig.services.answering import AnswersRejected, InvitationUnusable, submit_answers, usable_invitation
+from gensidig.services.instruments import framework_for
+from gensidig.services.results import comments_threshold
+from gensidig.services.tokens import hash_token, looks_like_token
+
+SESSION_KEY = "answer_invitation"
+INTRO_STEP = 0
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def token_intake(request: HttpRequest, token: str) -> HttpResponse:
+    # The same redirect whatever the token, so the response tells nothing about it.
+    request.session[SESSION_KEY] = hash_token(token) if looks_like_token(token) else ""
+    return HttpResponseRedirect(reverse("gensidig:answer"))
+
+
+def _unusable(request: HttpRequest) -> HttpResponse:
+    """One neutral page for an unknown, used or expired link."""
+    return render(request, "gensidig/answer/unusable.html", status=404)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def answer(request: HttpRequest) -> HttpResponse:
+    token_hash = request.session.get(SESSION_KEY) or ""
+    invitation = usable_invitation(token_hash=token_hash) if token_hash else None
+    if invitation is None:
+        return _unusable(request)
+    round_ = invitation.round
+    _prefer_language(request, invitation)
+    language = translation.get_language()
+    framework = framework_for(round_.instrument, language)
+    context = {
+        "invitation": invitation,
+        "round": round_,
+        "team": round_.team,
+        "organisation": round_.team.organisation,
+        "framework": framework,
+        "is_leader": invitation.role == Role.LEADER,
+        "k": round_.anonymity_threshold,
+        "comments_k": comments_threshold(round_.anonymity_threshold),
+    }
+    if request.method == "GET":
+        return render(request, "gensidig/answer/intro.html", context)
+
+    form = AnswerForm(request.POST, framework=framework, role=invitation.role, instrument=round_.instrument)
+    steps = form.steps()
+    current = _bounded_int(request.POST.get("step"), INTRO_STEP, len(steps))
+    action = request.POST.get("action")
+
+    if action == "back":
+        return _show_step(request, context, form, max(current - 1, INTRO_STEP), with_errors=False)
+    if action == "next" and current < len(steps):
+        if current == INTRO_STEP or form.step_is_valid(steps[current - 1]):
+            return _show_step(request, context, form, current + 1, with_errors=False)
+        return _show_step(request, context, form, current, with_errors=True)
+    if action == "send" and current == len(steps):
+        invalid_step = form.first_step_with_errors()
+        if invalid_step is not None:
+            return _show_step(request, context, form, invalid_step, with_errors=True)
+        try:
+            submit_answers(token_hash=token_hash, answers=form.answers())
+        except InvitationUnusable:
+            return _unusable(request)
+        except AnswersRejected:
+            return render(request, "gensidig/errors/bad_request.html", status=400)
+        request.session.pop(SESSION_KEY, None)
+        request.session["answer_sent_role"] = invitation.role
+        return HttpResponseRedirect(reverse("gensidig:answer-thanks"), status=303)
+    return render(request, "gensidig/errors/bad_request.html", status=400)
+
+
+def _show_step(request, context, form: AnswerForm, number: int, *, with_errors: bool) -> HttpResponse:
+    if number == INTRO_STEP:
+        return render(request, "gensidig/answer/intro.html", context)
+    steps = form.steps(show_errors_for=number if with_errors else None)
+    step = steps[number - 1]
+    errors = [(f, error) for f in step.fields for error in f.errors]
+    return render(
+        request,
+        "gensidig/answer/step.html",
+        {
+            **context,
+            "step": step,
+            "steps": steps,
+            "is_last": number == len(steps),
+            "carried": form.carried(except_step=step),
+            "error_list": errors,
+        },
+        status=400 if errors else 200,
+    )
+
+
+def _bounded_int(raw, low: int, high: int) -> int:
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        return low
+    return min(max(value, low), high)
+
+
+def _prefer_language(request: HttpRequest, invitation) -> None:
+    """Answer in the person's own language unless they have chosen one themselves."""
+    if settings.LANGUAGE_COOKIE_NAME in request.COOKIES or invitation.person is None:
+        return
+    translation.activate(invitation.person.language)
+    request.LANGUAGE_CODE = invitation.person.language
+
+
+@never_cache
+def thanks(request: HttpRequest) -> HttpResponse:
+    role = request.session.get("answer_sent_role")
+    return render(request, "gensidig/answer/thanks.html", {"is_leader": role == Role.LEADER})

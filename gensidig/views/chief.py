@@ -1,0 +1,52 @@
+"""The chief's own pages: their teams and rounds."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from gensidig.models import Round
+from gensidig.models.choices import Role
+from gensidig.services.rounds import close_due_rounds, close_round
+
+from .scoping import get_round_for_user, teams_for_user
+
+
+def _with_answer_counts(rounds):
+    # Counts only: nobody, the chief included, can see who has answered (rule 5).
+    return rounds.annotate(
+        leaders_answered=Count("invitations", filter=Q(invitations__role=Role.LEADER, invitations__used=True)),
+        chief_answered=Count("invitations", filter=Q(invitations__role=Role.CHIEF, invitations__used=True)),
+    )
+
+
+@login_required
+def dashboard(request):
+    close_due_rounds()
+    teams = teams_for_user(request.user).select_related("organisation").order_by("name")
+    rounds = _with_answer_counts(Round.objects.filter(team__in=teams).select_related("team")).order_by("-number")
+    by_team = {team.pk: [] for team in teams}
+    for round_ in rounds:
+        by_team[round_.team_id].append(round_)
+    return render(request, "gensidig/chief/dashboard.html", {"teams": [(team, by_team[team.pk]) for team in teams]})
+
+
+@login_required
+def round_detail(request, public_id: str):
+    round_ = get_round_for_user(request, public_id)
+    if round_.is_due_to_close():
+        round_ = close_round(round_=round_)
+    counted = _with_answer_counts(Round.objects.filter(pk=round_.pk)).get()
+    return render(request, "gensidig/chief/round.html", {"round": round_, "counted": counted})
+
+
+@login_required
+@require_POST
+def round_close(request, public_id: str):
+    round_ = get_round_for_user(request, public_id)
+    if round_.is_open:
+        close_round(round_=round_)
+        messages.success(request, _("The round is closed and the report is ready."))
+    return redirect("gensidig:round", public_id=round_.public_id)

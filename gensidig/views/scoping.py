@@ -1,0 +1,26 @@
+"""The one place that decides which rounds a signed-in user may see.
+
+Anything that is not theirs is a 404, the same as something that does not exist, so an
+outsider learns nothing from trying ids.
+"""
+
+from django.http import Http404
+
+from gensidig.models import Round, Team
+
+
+def teams_for_user(user):
+    if not user.is_authenticated:
+        return Team.objects.none()
+    return Team.objects.filter(chief__user=user)
+
+
+def get_round_for_user(request, public_id: str) -> Round:
+    round_ = (
+        Round.objects.select_related("team__organisation", "team__chief", "instrument")
+        .filter(public_id=public_id, team__in=teams_for_user(request.user))
+        .first()
+    )
+    if round_ is None:
+        raise Http404
+    return round_
