@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMultiAlternatives, mailers
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -38,5 +38,5 @@ def invitation_message(*, round_: Round, link: AnswerLink) -> EmailMultiAlternat
 
 def send_links(*, round_: Round, links: list[AnswerLink]) -> int:
     """Send each link to its person over one SMTP connection; returns how many were sent."""
-    with get_connection() as connection:
+    with mailers.default as connection:
         return connection.send_messages([invitation_message(round_=round_, link=link) for link in links if link.person])

@@ -1,0 +1,41 @@
+"""Fixtures for the whole suite: fast passwords, plain static files, and ready-made teams and rounds."""
+
+import pytest
+from django.test import override_settings
+
+from gensidig.services.instruments import clear_caches
+
+from .factories import make_team
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _test_settings():
+    # Static files are served from the package (no manifest to build), and passwords are
+    # hashed cheaply; tests/test_settings.py checks the production choices themselves.
+    with override_settings(
+        STORAGES={
+            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        },
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+    ):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_instrument_caches():
+    # Each test database gets its own instruments; never carry ids over from another.
+    clear_caches()
+    yield
+    clear_caches()
+
+
+@pytest.fixture
+def team(db):
+    return make_team(leaders=8)
+
+
+@pytest.fixture
+def outsider(db, django_user_model):
+    """Someone signed in who has nothing to do with any team in the test."""
+    return django_user_model.objects.create_user(email="outsider@elsewhere.example", password="not-a-chief-pw")

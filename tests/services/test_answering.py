@@ -1,0 +1,98 @@
+import pytest
+
+from gensidig.models import Comment, Invitation, RatingCounter
+from gensidig.models.choices import Role, Scale
+from gensidig.services.answering import Answers, AnswersRejected, InvitationUnusable, questions_for
+from gensidig.services.rounds import close_round
+
+from ..factories import answer, answers_for, chief_link, leader_links, start_round
+
+pytestmark = pytest.mark.django_db
+
+
+def counts(round_, role, item_key, scale):
+    rows = RatingCounter.objects.filter(round=round_, role=role, item__key=item_key, scale=scale)
+    return {row.value: row.count for row in rows}
+
+
+def test_a_leader_submission_adds_one_to_each_value_given_and_nothing_else(team):
+    round_, links = start_round(team)
+    given = answers_for(round_, Role.LEADER, lambda key, scale: 5 if scale == Scale.IMPORTANCE else 2)
+    answer(leader_links(links)[0], given)
+
+    assert counts(round_, Role.LEADER, "direction.translate-politics", Scale.IMPORTANCE) == {
+        0: 0, 1: 0, 2: 0, 3: 0, 4: 0, 5: 1}
+    assert counts(round_, Role.LEADER, "direction.translate-politics", Scale.EXPERIENCE)[2] == 1
+    total = sum(RatingCounter.objects.filter(round=round_).values_list("count", flat=True))
+    assert total == len(questions_for(instrument=round_.instrument, role=Role.LEADER))
+    assert not RatingCounter.objects.filter(round=round_, role=Role.CHIEF, count__gt=0).exists()
+
+
+def test_dont_know_is_counted_apart_from_the_scale(team):
+    round_, links = start_round(team)
+    answer(leader_links(links)[0], answers_for(round_, Role.LEADER, 0))
+    assert counts(round_, Role.LEADER, "sparring.easy-to-reach", Scale.EXPERIENCE)[0] == 1
+
+
+def test_the_chief_answers_their_own_scales(team):
+    round_, links = start_round(team)
+    answer(chief_link(links), answers_for(round_, Role.CHIEF, 3))
+    assert counts(round_, Role.CHIEF, "autonomy.clear-mandate", Scale.EXPERIENCE)[3] == 1
+    assert counts(round_, Role.CHIEF, "autonomy.respect-frame", Scale.IMPORTANCE)[3] == 1
+    assert counts(round_, Role.CHIEF, "autonomy.respect-frame", Scale.FULFILMENT)[3] == 1
+
+
+def test_a_link_can_be_used_only_once(team):
+    round_, links = start_round(team)
+    link = leader_links(links)[0]
+    answer(link, answers_for(round_, Role.LEADER))
+    with pytest.raises(InvitationUnusable):
+        answer(link, answers_for(round_, Role.LEADER))
+    assert Invitation.objects.get(round=round_, person=link.person).used
+
+
+def test_a_closed_round_takes_no_answers(team):
+    round_, links = start_round(team)
+    close_round(round_=round_)
+    with pytest.raises(InvitationUnusable):
+        answer(leader_links(links)[0], answers_for(round_, Role.LEADER))
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda r: {**r, next(iter(r)): 6},
+        lambda r: {**r, next(iter(r)): -1},
+        lambda r: dict(list(r.items())[1:]),
+        lambda r: {**r, ("direction.no-such-item", Scale.IMPORTANCE): 3},
+    ],
+    ids=["above-scale", "below-scale", "one-missing", "unknown-item"],
+)
+def test_answers_that_do_not_fit_are_refused_and_nothing_is_stored(team, spoil):
+    round_, links = start_round(team)
+    good = answers_for(round_, Role.LEADER)
+    with pytest.raises(AnswersRejected):
+        answer(leader_links(links)[0], Answers(ratings=spoil(good.ratings), comments={}))
+    assert not RatingCounter.objects.filter(round=round_, count__gt=0).exists()
+    assert not Invitation.objects.filter(round=round_, used=True).exists()
+
+
+def test_a_chief_cannot_leave_comments(team):
+    round_, links = start_round(team)
+    with pytest.raises(AnswersRejected):
+        answer(chief_link(links), answers_for(round_, Role.CHIEF, comments={"direction": "Hej"}))
+
+
+def test_comments_are_cleaned_and_kept_apart_by_theme(team):
+    round_, links = start_round(team)
+    answer(leader_links(links)[0], answers_for(round_, Role.LEADER, comments={
+        "direction": "  Mere\x00 retning, tak\u200b  ", "sparring": "   "}))
+    comment = Comment.objects.get(round=round_)
+    assert comment.theme_key == "direction"
+    assert comment.text == "Mere retning, tak"
+
+
+def test_an_overlong_comment_is_refused(team):
+    round_, links = start_round(team)
+    with pytest.raises(AnswersRejected):
+        answer(leader_links(links)[0], answers_for(round_, Role.LEADER, comments={"direction": "x" * 2001}))
