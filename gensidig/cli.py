@@ -8,15 +8,19 @@ import os
 import sys
 
 
+def command_line(argv: list[str]) -> list[str]:
+    """Django's argv for ours: the program is `gensidig`, and `create-team` means `create_team`."""
+    argv = ["gensidig", *argv[1:]]
+    if len(argv) > 1 and not argv[1].startswith("-"):
+        argv[1] = argv[1].replace("-", "_")
+    return argv
+
+
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gensidig.settings")
     from django.core.management import execute_from_command_line
 
-    argv = list(sys.argv if argv is None else argv)
-    if len(argv) > 1 and not argv[1].startswith("-"):
-        argv[1] = argv[1].replace("-", "_")
-    argv[0] = "gensidig"
-    execute_from_command_line(argv)
+    execute_from_command_line(command_line(list(sys.argv if argv is None else argv)))
 
 
 if __name__ == "__main__":

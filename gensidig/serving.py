@@ -15,10 +15,8 @@ class RedactingLogger(Logger):
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
-        for key in ("r", "U", "f", "{raw_uri}e"):
-            if isinstance(atoms.get(key), str):
-                atoms[key] = redact(atoms[key])
-        return atoms
+        # The request line, the path, the referrer and any environ/header atom may carry a token.
+        return {key: redact(value) if isinstance(value, str) else value for key, value in atoms.items()}
 
 
 class GensidigServer(BaseApplication):

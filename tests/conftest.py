@@ -10,6 +10,9 @@ from .factories import make_team
 
 @pytest.fixture(autouse=True, scope="session")
 def _test_settings():
+    from django.conf import settings
+
+    settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise looks for it at start-up
     # Static files are served from the package (no manifest to build), and passwords are
     # hashed cheaply; tests/test_settings.py checks the production choices themselves.
     with override_settings(

@@ -112,12 +112,12 @@ def submit_answers(*, token_hash: str, answers: Answers) -> Invitation:
     return invitation
 
 
-def _count(round_: Round, role: str, ratings: dict[tuple[str, str], int]) -> None:
+def _count(round_: Round, role: str, ratings: dict[tuple[str, str], int]) -> int:
     items = items_by_key(round_.instrument)
     given = reduce(or_, (Q(item_id=items[key].pk, scale=scale, value=value) for (key, scale), value in ratings.items()))
     # Adding 0 to the other rows is the point: all rows of the round are written by this
     # transaction, so none stands out as one this person's answers changed.
-    RatingCounter.objects.filter(round_id=round_.pk).update(
+    return RatingCounter.objects.filter(round_id=round_.pk).update(
         count=F("count") + Case(When(Q(role=role) & given, then=Value(1)), default=Value(0))
     )
 

@@ -8,6 +8,7 @@ forbids inline styles); looks come from classes in gensidig.css.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from django.utils.html import escape, format_html
@@ -145,19 +146,23 @@ def importance_performance_grid(
 ) -> SafeString:
     """Items placed by experience (x) and importance (y), split into four quadrants at the
     team's own mean importance and experience (Martilla & James 1977)."""
-    size, margin = 460, 48
+    size, margin = 500, 52
     plot = size - 2 * margin
+    # Zoom to the whole points above the lowest value, so a cluster of 3.5-4.5 is not a single blob.
+    values = [v for p in points for v in (p.importance, p.experience)] + list(crosshair)
+    low = max(SCALE_MIN, math.floor(min(values))) if values else SCALE_MIN
+    low = min(low, SCALE_MAX - 1)
 
     def x_of(value: float) -> float:
-        return margin + (value - SCALE_MIN) / (SCALE_MAX - SCALE_MIN) * plot
+        return margin + (value - low) / (SCALE_MAX - low) * plot
 
     def y_of(value: float) -> float:
-        return size - margin - (value - SCALE_MIN) / (SCALE_MAX - SCALE_MIN) * plot
+        return size - margin - (value - low) / (SCALE_MAX - low) * plot
 
     cross_importance, cross_experience = crosshair
     parts = [_svg_open(chart_id, size, size, title, description)]
     parts.append(f'<rect class="chart-frame" x="{margin}" y="{margin}" width="{plot}" height="{plot}"/>')
-    for tick in range(SCALE_MIN, SCALE_MAX + 1):
+    for tick in range(low, SCALE_MAX + 1):
         parts.append(
             f'<text class="chart-tick" x="{_fmt(x_of(tick))}" y="{size - margin + 18}" text-anchor="middle">{tick}</text>'
         )

@@ -34,6 +34,23 @@ LEADER_PROFILE = {
     "communication": (4.3, 3.8),
     "strengths": (3.8, 2.7),
 }
+# How well leaders find they live up to the chief's expectations, and how well the chief finds it.
+LEADER_FULFILMENT = {
+    "direction": 3.9,
+    "autonomy": 4.2,
+    "sparring": 3.6,
+    "teamwork": 3.5,
+    "communication": 4.0,
+    "strengths": 3.6,
+}
+CHIEF_FULFILMENT = {
+    "direction": 3.6,
+    "autonomy": 4.0,
+    "sparring": 2.8,
+    "teamwork": 3.4,
+    "communication": 4.0,
+    "strengths": 3.5,
+}
 # How the chief sees themself (a little kinder than the leaders do, as chiefs often are).
 CHIEF_PROFILE = {"direction": 4, "autonomy": 4, "sparring": 4, "teamwork": 3, "communication": 4, "strengths": 3}
 # Demo comments, written for the demo (not from any real survey).
@@ -72,7 +89,11 @@ def _leader_answers(rng: random.Random, round_: Round, *, comment_pool: dict[str
     for key, scale in questions_for(instrument=round_.instrument, role=Role.LEADER):
         theme = key.split(".")[0]
         importance, experience = LEADER_PROFILE[theme]
-        centre = {Scale.IMPORTANCE: importance, Scale.EXPERIENCE: experience, Scale.FULFILMENT: 3.9}[scale]
+        centre = {
+            Scale.IMPORTANCE: importance,
+            Scale.EXPERIENCE: experience,
+            Scale.FULFILMENT: LEADER_FULFILMENT[theme],
+        }[scale]
         spread = 1.3 if theme == "sparring" and scale == Scale.EXPERIENCE else 0.7
         ratings[(key, scale)] = DONT_KNOW if rng.random() < 0.03 else _clamp(rng.gauss(centre, spread))
     chosen = {}
@@ -86,8 +107,12 @@ def _chief_answers(rng: random.Random, round_: Round) -> Answers:
     ratings = {}
     for key, scale in questions_for(instrument=round_.instrument, role=Role.CHIEF):
         theme = key.split(".")[0]
-        centre = 4.2 if scale == Scale.IMPORTANCE else CHIEF_PROFILE[theme] - (0.4 if scale == Scale.FULFILMENT else 0)
-        ratings[(key, scale)] = _clamp(rng.gauss(centre, 0.5))
+        centre = {
+            Scale.IMPORTANCE: 4.2,
+            Scale.EXPERIENCE: CHIEF_PROFILE[theme],
+            Scale.FULFILMENT: CHIEF_FULFILMENT[theme],
+        }[scale]
+        ratings[(key, scale)] = _clamp(rng.gauss(centre, 0.4))
     return Answers(ratings=ratings, comments={})
 
 

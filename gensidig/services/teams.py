@@ -24,6 +24,14 @@ def normalise_email(raw: str) -> str:
     return email
 
 
+DANISH_LETTERS = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "Æ": "Ae", "Ø": "Oe", "Å": "Aa"})
+
+
+def slug_for(name: str) -> str:
+    """A URL-safe short name that keeps Danish letters readable ("Ældre" becomes "aeldre", not "ldre")."""
+    return slugify(name.translate(DANISH_LETTERS))
+
+
 def get_or_create_organisation(*, slug: str, name: str | None = None) -> Organisation:
     organisation, _created = Organisation.objects.get_or_create(slug=slug, defaults={"name": name or slug})
     return organisation
@@ -73,7 +81,7 @@ def create_team(
             raise TeamError(_("The chief cannot also be one of the team's leaders."))
         if email not in leaders:
             leaders.append(email)
-    slug = slugify(slug or name)
+    slug = slug_for(slug or name)
     if not slug:
         raise TeamError(_("The team needs a name."))
     with transaction.atomic():

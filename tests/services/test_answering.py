@@ -21,7 +21,13 @@ def test_a_leader_submission_adds_one_to_each_value_given_and_nothing_else(team)
     answer(leader_links(links)[0], given)
 
     assert counts(round_, Role.LEADER, "direction.translate-politics", Scale.IMPORTANCE) == {
-        0: 0, 1: 0, 2: 0, 3: 0, 4: 0, 5: 1}
+        0: 0,
+        1: 0,
+        2: 0,
+        3: 0,
+        4: 0,
+        5: 1,
+    }
     assert counts(round_, Role.LEADER, "direction.translate-politics", Scale.EXPERIENCE)[2] == 1
     total = sum(RatingCounter.objects.filter(round=round_).values_list("count", flat=True))
     assert total == len(questions_for(instrument=round_.instrument, role=Role.LEADER))
@@ -85,8 +91,10 @@ def test_a_chief_cannot_leave_comments(team):
 
 def test_comments_are_cleaned_and_kept_apart_by_theme(team):
     round_, links = start_round(team)
-    answer(leader_links(links)[0], answers_for(round_, Role.LEADER, comments={
-        "direction": "  Mere\x00 retning, tak\u200b  ", "sparring": "   "}))
+    answer(
+        leader_links(links)[0],
+        answers_for(round_, Role.LEADER, comments={"direction": "  Mere\x00 retning, tak\u200b  ", "sparring": "   "}),
+    )
     comment = Comment.objects.get(round=round_)
     assert comment.theme_key == "direction"
     assert comment.text == "Mere retning, tak"

@@ -1,0 +1,96 @@
+"""Project-wide invariants: migrations, settings that protect people, the catalogue."""
+
+import io
+import re
+from pathlib import Path
+
+import polib
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import IntegrityError
+from django.test import Client
+
+import gensidig
+
+from .factories import OrganisationFactory
+
+PACKAGE = Path(gensidig.__file__).parent
+CATALOGUE = PACKAGE / "locale" / "da" / "LC_MESSAGES" / "django.po"
+
+
+@pytest.mark.django_db
+def test_no_model_change_is_missing_a_migration():
+    out = io.StringIO()
+    call_command("makemigrations", "gensidig", "--check", "--dry-run", stdout=out)
+
+
+def test_passwords_are_hashed_with_argon2():
+    from gensidig import settings as production
+
+    assert production.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+
+
+def test_danish_is_the_default_and_english_is_offered():
+    assert settings.LANGUAGE_CODE == "da"
+    assert [code for code, _name in settings.LANGUAGES] == ["da", "en"]
+
+
+@pytest.mark.django_db
+def test_every_page_sends_a_strict_content_security_policy_and_no_referrer():
+    response = Client().get("/")
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.django_db
+def test_no_page_loads_anything_from_another_site():
+    content = Client().get("/").content.decode()
+    assert not re.search(r'(src|href)="(https?:)?//', content)
+
+
+@pytest.mark.django_db
+def test_an_organisation_cannot_set_the_threshold_below_three():
+    with pytest.raises(IntegrityError):
+        OrganisationFactory(anonymity_threshold=2)
+
+
+def test_the_threshold_defaults_to_five():
+    assert settings.GENSIDIG_DEFAULT_THRESHOLD == 5
+    assert settings.GENSIDIG_MINIMUM_THRESHOLD == 3
+
+
+def test_the_danish_catalogue_is_complete():
+    catalogue = polib.pofile(str(CATALOGUE))
+    untranslated = [entry.msgid for entry in catalogue.untranslated_entries()]
+    fuzzy = [entry.msgid for entry in catalogue.fuzzy_entries()]
+    assert not untranslated, untranslated[:10]
+    assert not fuzzy, fuzzy[:10]
+    assert catalogue.percent_translated() == 100
+
+
+def test_the_compiled_catalogue_matches_the_source():
+    compiled = polib.mofile(str(CATALOGUE.with_suffix(".mo")))
+    source = polib.pofile(str(CATALOGUE))
+    def as_pairs(cat):
+        return {
+            (e.msgctxt, e.msgid, e.msgstr, tuple(sorted(e.msgstr_plural.items())))
+            for e in cat
+            if e.translated() and not e.obsolete
+        }
+    assert as_pairs(compiled) == as_pairs(source), "run `make messages` to compile the catalogue"
+
+
+def test_every_template_string_is_in_the_catalogue():
+    """A string wrapped for translation but missing from the catalogue would show in English to Danes."""
+    msgids = {entry.msgid for entry in polib.pofile(str(CATALOGUE))}
+    pattern = re.compile(r'{%\s*translate\s+"([^"]+)"')
+    missing = []
+    for template in (PACKAGE / "templates").rglob("*.html"):
+        for msgid in pattern.findall(template.read_text()):
+            if msgid not in msgids:
+                missing.append((template.name, msgid))
+    assert not missing, missing[:10]
