@@ -147,8 +147,13 @@ def test_after_two_submissions_all_counter_rows_share_one_transaction_id(team):
             [round_.pk],
         )
         comment_xmins = {row[0] for row in cursor.fetchall()}
+        cursor.execute(
+            f'SELECT DISTINCT xmin::text FROM "{Invitation._meta.db_table}" WHERE round_id = %s', [round_.pk]
+        )
+        invitation_xmins = {row[0] for row in cursor.fetchall()}
     assert len(counter_xmins) == 1
     assert comment_xmins == counter_xmins, "comments cannot be told apart by the transaction that wrote them"
+    assert invitation_xmins == counter_xmins, "nor can the invitations, or the order in which people answered"
 
 
 @pytest.mark.django_db

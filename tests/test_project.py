@@ -73,14 +73,17 @@ def test_the_danish_catalogue_is_complete():
 
 
 def test_the_compiled_catalogue_matches_the_source():
+    assert CATALOGUE.with_suffix(".mo").exists(), "run `make messages` to compile the catalogue"
     compiled = polib.mofile(str(CATALOGUE.with_suffix(".mo")))
     source = polib.pofile(str(CATALOGUE))
+
     def as_pairs(cat):
         return {
             (e.msgctxt, e.msgid, e.msgstr, tuple(sorted(e.msgstr_plural.items())))
             for e in cat
             if e.translated() and not e.obsolete
         }
+
     assert as_pairs(compiled) == as_pairs(source), "run `make messages` to compile the catalogue"
 
 

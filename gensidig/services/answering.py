@@ -3,8 +3,8 @@
 A submission is one transaction: it locks the round and the invitation, adds one to the
 counters of the values given in a single UPDATE that touches every counter row of the round
 (so no row's transaction id tells which ones this person changed, DESIGN.md 2.1), rewrites the
-round's comments in random order, and marks the invitation used. Anything that fails rolls it
-all back and leaves the link usable (rule 8).
+round's comments in random order, and marks the invitation used while rewriting every invitation
+of the round alike. Anything that fails rolls it all back and leaves the link usable (rule 8).
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ def submit_answers(*, token_hash: str, answers: Answers) -> Invitation:
         cleaned = check_answers(instrument=round_.instrument, role=invitation.role, answers=answers)
         _count(round_, invitation.role, cleaned.ratings)
         _rewrite_comments(round_, cleaned.comments)
-        Invitation.objects.filter(pk=invitation.pk).update(used=True)
+        _mark_used(round_, invitation)
     return invitation
 
 
@@ -119,6 +119,14 @@ def _count(round_: Round, role: str, ratings: dict[tuple[str, str], int]) -> int
     # transaction, so none stands out as one this person's answers changed.
     return RatingCounter.objects.filter(round_id=round_.pk).update(
         count=F("count") + Case(When(Q(role=role) & given, then=Value(1)), default=Value(0))
+    )
+
+
+def _mark_used(round_: Round, invitation: Invitation) -> None:
+    # Every invitation of the round is rewritten too, so the used one does not stand out by
+    # the transaction that last wrote it, and the order in which people answered is not kept.
+    Invitation.objects.filter(round_id=round_.pk).update(
+        used=Case(When(pk=invitation.pk, then=Value(True)), default=F("used"))
     )
 
 

@@ -115,7 +115,9 @@ def reissue_links(*, round_: Round) -> list[AnswerLink]:
         raise RoundError(_("The round is closed; its links can no longer be used."))
     links = []
     with transaction.atomic():
-        for invitation in round_.invitations.select_for_update().filter(used=False).select_related("person"):
+        for invitation in (
+            round_.invitations.select_for_update(of=("self",)).filter(used=False).select_related("person")
+        ):
             token = new_token()
             invitation.token_hash = token.token_hash
             invitation.save(update_fields=["token_hash"])
