@@ -120,7 +120,9 @@ class AnswerForm(forms.Form):
                     strip=True,
                     widget=forms.Textarea(attrs={"rows": 4, "maxlength": MAX_COMMENT_LENGTH}),
                     error_messages={
-                        "max_length": _("Keep the comment under %(limit_value)d characters (it has %(show_value)d).")
+                        "max_length": _(
+                            "Keep the comment to at most %(limit_value)d characters (it has %(show_value)d)."
+                        )
                     },
                 )
 

@@ -33,7 +33,7 @@ class ItemStatistic(models.Model):
     sd = models.FloatField(null=True)
     dont_know = models.PositiveSmallIntegerField(null=True)
     # {"kind": "full", "counts": [c1..c5]} from 8 answers, {"kind": "grouped", "counts":
-    # [unfavourable, neutral, favourable]} from 5 to 7, null below 5 (rule 3).
+    # [low 1-2, middle 3, high 4-5]} from 5 to 7, null below 5 (rule 3).
     distribution = models.JSONField(null=True)
 
     class Meta:

@@ -234,7 +234,7 @@ def focus_sentences(theme: ThemeReport) -> list[str]:
             % {"importance": _num(stat.importance), "experience": _num(stat.experience), "gap": _num(stat.gap)}
         ),
         "blind_spot": lambda: (
-            _("You rate yourself %(chief)s here, while your leaders experience %(experience)s.")
+            _("You rate yourself at %(chief)s here; your leaders' experience averages %(experience)s.")
             % {"chief": _num(stat.experience + stat.blind_spot), "experience": _num(stat.experience)}
         ),
         "disagreement": lambda: (
@@ -242,7 +242,7 @@ def focus_sentences(theme: ThemeReport) -> list[str]:
             % {"sd": _num(stat.disagreement)}
         ),
         "mirror": lambda: (
-            _("Leaders find they live up to your expectations here at %(leaders)s, more than the %(chief)s you find.")
+            _("Leaders rate themselves at %(leaders)s on your expectations here; you find them met at %(chief)s.")
             % {"leaders": _num(stat.leaders_fulfilment), "chief": _num(stat.chief_fulfilment)}
         ),
     }

@@ -29,7 +29,7 @@ FOCUS_THEMES = 3
 
 @dataclass(frozen=True)
 class Distribution:
-    kind: str  # "full" (counts of 1..5) or "grouped" (unfavourable, neutral, favourable)
+    kind: str  # "full" (counts of 1..5) or "grouped" (low 1-2, middle 3, high 4-5)
     counts: tuple[int, ...]
 
     def as_json(self) -> dict:
@@ -62,9 +62,9 @@ def distribution_of(counts: Mapping[int, int]) -> Distribution | None:
     if n >= FULL_DISTRIBUTION_FROM:
         return Distribution("full", tuple(counts.get(v, 0) for v in SCALE_VALUES))
     if n >= GROUPED_DISTRIBUTION_FROM:
-        unfavourable = counts.get(1, 0) + counts.get(2, 0)
-        favourable = counts.get(4, 0) + counts.get(5, 0)
-        return Distribution("grouped", (unfavourable, counts.get(3, 0), favourable))
+        low = counts.get(1, 0) + counts.get(2, 0)
+        high = counts.get(4, 0) + counts.get(5, 0)
+        return Distribution("grouped", (low, counts.get(3, 0), high))
     return None
 
 

@@ -86,7 +86,7 @@ def create_team(
         raise TeamError(_("The team needs a name."))
     with transaction.atomic():
         if Team.objects.filter(organisation=organisation, slug=slug).exists():
-            raise TeamError(_("The organisation already has a team called “%(slug)s”.") % {"slug": slug})
+            raise TeamError(_("The organisation already has a team with the short name “%(slug)s”.") % {"slug": slug})
         chief = upsert_person(organisation=organisation, email=chief_email, name=chief_name)
         ensure_login(person=chief)
         team = Team.objects.create(organisation=organisation, name=name, slug=slug, chief=chief)

@@ -38,7 +38,7 @@ def distribution_text(distribution) -> str:
         return ""
     counts = distribution["counts"]
     if distribution["kind"] == "grouped":
-        return _("Unfavourable (1–2): %(low)d · Neutral (3): %(mid)d · Favourable (4–5): %(high)d") % {
+        return _("Low (1–2): %(low)d · Middle (3): %(mid)d · High (4–5): %(high)d") % {
             "low": counts[0],
             "mid": counts[1],
             "high": counts[2],

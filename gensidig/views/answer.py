@@ -15,7 +15,13 @@ from django.views.decorators.http import require_http_methods
 
 from gensidig.forms.answer import AnswerForm
 from gensidig.models.choices import Role
-from gensidig.services.answering import AnswersRejected, InvitationUnusable, submit_answers, usable_invitation
+from gensidig.services.answering import (
+    MAX_COMMENT_LENGTH,
+    AnswersRejected,
+    InvitationUnusable,
+    submit_answers,
+    usable_invitation,
+)
 from gensidig.services.instruments import framework_for
 from gensidig.services.results import comments_threshold
 from gensidig.services.tokens import hash_token, looks_like_token
@@ -104,6 +110,7 @@ def _show_step(request, context, form: AnswerForm, number: int, *, with_errors: 
             "is_last": number == len(steps),
             "carried": form.carried(except_step=step),
             "error_list": errors,
+            "comment_max_length": MAX_COMMENT_LENGTH,
         },
         status=400 if errors else 200,
     )

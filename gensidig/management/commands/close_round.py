@@ -1,4 +1,4 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 
 from gensidig.services.rounds import close_due_rounds, close_round
 
@@ -12,6 +12,7 @@ class Command(BaseCommand):
         parser.add_argument("round", nargs="?", help="The round's id, as printed by open-round.")
         parser.add_argument("--due", action="store_true", help="Close all rounds past their closing time (for cron).")
 
+    @no_translations  # the console speaks English; e-mails and pages follow each person's language
     def handle(self, *args, **options):
         if options["due"]:
             closed = close_due_rounds()

@@ -1,4 +1,4 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 
 from gensidig.services.teams import TeamError, create_team, get_or_create_organisation
 
@@ -20,6 +20,7 @@ class Command(BaseCommand):
             help="The leaders' e-mail addresses (separated by spaces or commas).",
         )
 
+    @no_translations  # the console speaks English; e-mails and pages follow each person's language
     def handle(self, *args, **options):
         leaders = [part for value in options["leaders"] for part in value.split(",") if part.strip()]
         organisation = get_or_create_organisation(slug=options["org"], name=options["org_name"])

@@ -1,4 +1,4 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 
 from gensidig.services.invitations import send_links
 from gensidig.services.rounds import RoundError, reissue_links
@@ -16,6 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("round", help="The round's id, as printed by open-round.")
         parser.add_argument("--email", action="store_true", help="Send each person their link by e-mail.")
 
+    @no_translations  # the console speaks English; e-mails and pages follow each person's language
     def handle(self, *args, **options):
         round_ = get_round(options["round"])
         try:

@@ -1,6 +1,6 @@
 import datetime
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 from django.utils import timezone
 
 from gensidig.models import Team
@@ -23,6 +23,7 @@ class Command(BaseCommand):
         closing.add_argument("--days", type=int, default=14, help="Close after this many days (default 14).")
         parser.add_argument("--threshold", type=int, help="Anonymity threshold k (default: the organisation's).")
 
+    @no_translations  # the console speaks English; e-mails and pages follow each person's language
     def handle(self, *args, **options):
         team = (
             Team.objects.select_related("organisation", "chief")
