@@ -272,3 +272,22 @@ def test_the_production_access_log_redacts_tokens_too(opened):
     }
     atoms = RedactingLogger(Config()).atoms(response, request, environ, __import__("datetime").timedelta(0))
     assert token not in repr(atoms)
+
+
+def test_a_flood_of_fields_is_refused_with_a_4xx(client, opened):
+    round_, links = opened
+    visit(client, leader_links(links)[0])
+    flood = {**full_post(round_, Role.LEADER), **{f"x{i}": "1" for i in range(2000)}}
+    response = client.post(ANSWER_URL, flood)
+    assert response.status_code == 400
+    assert used(round_) == 0 and counted(round_) == 0
+
+
+def test_a_null_character_in_a_comment_is_refused_next_to_the_field(client, opened):
+    round_, links = opened
+    visit(client, leader_links(links)[0])
+    response = client.post(ANSWER_URL, full_post(round_, Role.LEADER, **{"comment-teamwork": "a\x00b"}))
+    assert response.status_code == 400
+    assert response.context["step"].theme.key == "teamwork"
+    assert response.context["step"].comment.errors
+    assert used(round_) == 0
