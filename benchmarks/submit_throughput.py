@@ -177,9 +177,11 @@ def helper_verify() -> None:
     }
     have_counts = {
         (r, key, role, scale, value): n
-        for r, key, role, scale, value, n in RatingCounter.objects.filter(count__gt=0).values_list(
-            "round_id", "item__key", "role", "scale", "value", "count"
+        for r, key, role, scale, *per_value in RatingCounter.objects.values_list(
+            "round_id", "item__key", "role", "scale", *RatingCounter.VALUE_FIELDS
         )
+        for value, n in enumerate(per_value)
+        if n
     }
     lost = sum(max(n - have_counts.get(k, 0), 0) for k, n in want_counts.items())
     extra = sum(max(n - want_counts.get(k, 0), 0) for k, n in have_counts.items())

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from gensidig.models import Organisation, Person, Team, TeamMembership
 from gensidig.models.choices import Role
-from gensidig.services.answering import Answers, questions_for, submit_answers
+from gensidig.services.answering import Answers, questions_for, submit_answers, ticket_for
 from gensidig.services.rounds import AnswerLink, close_round, open_round
 from gensidig.services.teams import ensure_login
 from gensidig.services.tokens import hash_token
@@ -63,7 +63,8 @@ def answers_for(round_, role: str, value: int | Callable[[str, str], int] = 4, c
 
 
 def answer(link: AnswerLink, answers: Answers):
-    return submit_answers(token_hash=hash_token(link.token), answers=answers)
+    submit_answers(ticket=ticket_for(token_hash=hash_token(link.token)), answers=answers)
+    return True
 
 
 def leader_links(links: list[AnswerLink]) -> list[AnswerLink]:

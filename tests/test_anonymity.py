@@ -9,13 +9,13 @@ import uuid
 
 import pytest
 from django.db import connection, connections, models
-from django.db.models import Sum
 
 from gensidig.models import Comment, Invitation, RatingCounter
 from gensidig.models.choices import Role
 from gensidig.services import answering
 from gensidig.services.answering import InvitationUnusable
 
+from .counters import counts, total
 from .factories import answer, answers_for, leader_links, make_team, start_round
 
 FORBIDDEN_NAME_PARTS = (
@@ -64,8 +64,8 @@ def test_the_answer_models_have_exactly_the_expected_columns():
         "item",
         "role",
         "scale",
-        "value",
-        "count",
+        "slot",  # the counter's fixed number within its instrument, the same for every round
+        *RatingCounter.VALUE_FIELDS,
     }
     assert {f.name for f in concrete_fields(Comment)} == {"id", "round", "theme_key", "text"}
 
@@ -84,12 +84,23 @@ def test_an_invitation_records_whether_it_was_used_but_never_when():
 
 
 @pytest.mark.django_db
+def test_counter_slots_are_the_same_for_every_round_of_an_instrument(team):
+    first, _ = start_round(team)
+    second, _ = start_round(make_team(leaders=3))
+    layout = lambda r: list(  # noqa: E731
+        RatingCounter.objects.filter(round=r).order_by("slot").values_list("slot", "item_id", "role", "scale")
+    )
+    assert layout(first) == layout(second)
+    assert [row[0] for row in layout(first)] == list(range(len(layout(first))))
+
+
+@pytest.mark.django_db
 def test_all_counters_of_a_round_exist_at_zero_as_soon_as_it_opens(team):
     round_, _links = start_round(team)
     counters = RatingCounter.objects.filter(round=round_)
     # 24 needs: leaders 2 scales + chief 1; 18 expectations: leaders 1 + chief 2; six values each.
-    assert counters.count() == (24 * 3 + 18 * 3) * 6
-    assert counters.aggregate(total=Sum("count"))["total"] == 0
+    assert counters.count() == 24 * 3 + 18 * 3  # one row per question, a count per value
+    assert total(round_) == 0
 
 
 @pytest.mark.django_db
@@ -101,7 +112,7 @@ def test_a_submission_rewrites_every_counter_row_of_its_round_and_only_those(tea
     monkeypatch.setattr(answering, "_count", lambda *args: rows_written.append(original(*args)) or rows_written[-1])
     answer(leader_links(links)[0], answers_for(round_, Role.LEADER))
     assert rows_written == [RatingCounter.objects.filter(round=round_).count()]
-    assert RatingCounter.objects.filter(round=other_round).aggregate(t=Sum("count"))["t"] == 0
+    assert total(other_round) == 0
 
 
 @pytest.mark.django_db
@@ -167,7 +178,7 @@ def test_a_database_error_half_way_stores_nothing_and_leaves_the_link_usable(tea
     monkeypatch.setattr(answering, "_rewrite_comments", fail)
     with pytest.raises(RuntimeError):
         answer(link, answers_for(round_, Role.LEADER, comments={"direction": "x"}))
-    assert RatingCounter.objects.filter(round=round_).aggregate(t=Sum("count"))["t"] == 0
+    assert total(round_) == 0
     assert not Invitation.objects.get(round=round_, person=link.person).used
     monkeypatch.undo()
     answer(link, answers_for(round_, Role.LEADER))
@@ -205,11 +216,11 @@ def test_twenty_simultaneous_submissions_of_one_link_are_counted_exactly_once():
     link = leader_links(links)[0]
     given = answers_for(round_, Role.LEADER, 5)
     outcomes = _in_threads(20, lambda i: answer(link, given))
-    successes = [o for o in outcomes if isinstance(o, Invitation)]
+    successes = [o for o in outcomes if o is True]
     refused = [o for o in outcomes if isinstance(o, InvitationUnusable)]
     assert len(successes) == 1 and len(refused) == 19, outcomes
     per_question = len(given.ratings)
-    assert RatingCounter.objects.filter(round=round_).aggregate(t=Sum("count"))["t"] == per_question
+    assert total(round_) == per_question
 
 
 @pytest.mark.django_db(transaction=True)
@@ -220,12 +231,10 @@ def test_sixteen_leaders_answering_at_once_lose_no_count_and_never_deadlock():
     outcomes = _in_threads(
         16, lambda i: answer(leaders[i], answers_for(round_, Role.LEADER, 1 + i % 5, comments={"teamwork": f"nr {i}"}))
     )
-    errors = [o for o in outcomes if not isinstance(o, Invitation)]
+    errors = [o for o in outcomes if o is not True]
     assert not errors, errors
-    counters = RatingCounter.objects.filter(round=round_, role=Role.LEADER)
     per_leader = len(answers_for(round_, Role.LEADER).ratings)
-    assert counters.aggregate(t=Sum("count"))["t"] == 16 * per_leader
+    assert total(round_, role=Role.LEADER) == 16 * per_leader
     assert Invitation.objects.filter(round=round_, used=True).count() == 16
     assert Comment.objects.filter(round=round_).count() == 16
-    item_counts = counters.filter(item__key="direction.core-task", scale="importance").order_by("value")
-    assert [c.count for c in item_counts] == [0, 4, 3, 3, 3, 3]
+    assert counts(round_, Role.LEADER, "direction.core-task", "importance") == {0: 0, 1: 4, 2: 3, 3: 3, 4: 3, 5: 3}

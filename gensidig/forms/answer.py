@@ -34,6 +34,9 @@ SCALE_ENDS = {
 DONT_KNOW_LABEL = pgettext_lazy("answer option", "Don't know")
 
 
+VALID_ANSWERS = frozenset(str(value) for value in (DONT_KNOW, *SCALE_VALUES))
+
+
 def field_name(item_key: str, scale: str) -> str:
     return f"q-{item_key}-{scale}"
 
@@ -46,6 +49,30 @@ def scale_choices(scale: str) -> list[tuple[str, str]]:
     low, high = SCALE_ENDS[scale]
     labels = {1: f"1 – {low}", 5: f"5 – {high}"}
     return [(str(v), labels.get(v, str(v))) for v in SCALE_VALUES] + [(str(DONT_KNOW), DONT_KNOW_LABEL)]
+
+
+def complete_answers(data, *, questions: list[tuple[str, str]], theme_keys: list[str], role: str) -> Answers | None:
+    """The answers sent with the last page, when every one is valid; otherwise None.
+
+    The quick path for the common case: a complete, valid form is read without building the
+    form's 70-odd fields. It accepts exactly what AnswerForm accepts; when anything is missing
+    or wrong, the view builds AnswerForm to say what, next to the field.
+    """
+    ratings = {}
+    for key, scale in questions:
+        raw = data.get(field_name(key, scale))
+        if raw not in VALID_ANSWERS:
+            return None
+        ratings[(key, scale)] = int(raw)
+    comments = {}
+    if role == Role.LEADER:
+        for theme_key in theme_keys:
+            text = data.get(comment_name(theme_key), "").strip()
+            if len(text) > MAX_COMMENT_LENGTH or "\x00" in text:
+                return None
+            if text:
+                comments[theme_key] = text
+    return Answers(ratings=ratings, comments=comments)
 
 
 @dataclass

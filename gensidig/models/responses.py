@@ -15,17 +15,39 @@ from .survey import Item, Round
 
 
 class RatingCounter(models.Model):
+    """How many in one role gave each value to one question (item and scale) of one round.
+
+    One row per question, with a count per value: count_0 for "don't know", count_1 to count_5
+    for the scale. Every submission rewrites all rows of its round, so fewer, wider rows make
+    that rewrite six times lighter than a row per value, with the same information.
+    """
+
+    VALUE_FIELDS = ("count_0", "count_1", "count_2", "count_3", "count_4", "count_5")
+
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="counters")
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
     role = models.CharField(max_length=10, choices=Role)
     scale = models.CharField(max_length=12, choices=Scale)
-    value = models.PositiveSmallIntegerField()
-    count = models.PositiveIntegerField(default=0)
+    # The counter's fixed place in its instrument's list of counters (see
+    # services.instruments.counter_slots), so a submission names its counters by number.
+    slot = models.PositiveSmallIntegerField()
+    count_0 = models.PositiveIntegerField(default=0)
+    count_1 = models.PositiveIntegerField(default=0)
+    count_2 = models.PositiveIntegerField(default=0)
+    count_3 = models.PositiveIntegerField(default=0)
+    count_4 = models.PositiveIntegerField(default=0)
+    count_5 = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint("round", "item", "role", "scale", "value", name="counter_unique"),
+            models.UniqueConstraint("round", "item", "role", "scale", name="counter_unique"),
+            models.UniqueConstraint("round", "slot", name="counter_slot_unique"),
         ]
+
+    @property
+    def counts(self) -> dict[int, int]:
+        """value -> how many gave it (0 is "don't know")."""
+        return {value: getattr(self, name) for value, name in enumerate(self.VALUE_FIELDS)}
 
 
 class Comment(models.Model):

@@ -10,17 +10,16 @@ of the round alike. Anything that fails rolls it all back and leaves the link us
 from __future__ import annotations
 
 import unicodedata
+import uuid
 from dataclasses import dataclass
-from functools import reduce
-from operator import or_
 
-from django.db import transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db import connection, transaction
+from django.utils import timezone
 
 from gensidig import framework as fw
 from gensidig.models import Comment, Instrument, Invitation, RatingCounter, Round
-from gensidig.models.choices import ANSWER_VALUES, SCALES_BY_ROLE_AND_KIND, ItemKind, Role
-from gensidig.services.instruments import framework_for, items_by_key
+from gensidig.models.choices import ANSWER_VALUES, SCALES_BY_ROLE_AND_KIND, ItemKind, Role, RoundStatus
+from gensidig.services.instruments import counter_slots, framework_for, instrument_by_id
 
 MAX_COMMENT_LENGTH = 2000
 
@@ -81,10 +80,44 @@ def check_answers(*, instrument: Instrument, role: str, answers: Answers) -> Ans
     return Answers(ratings=dict(answers.ratings), comments=comments)
 
 
+@dataclass(frozen=True)
+class Ticket:
+    """What sending answers needs to know about an invitation, read in one cheap query."""
+
+    invitation_id: int
+    round_id: int
+    role: str
+    used: bool
+    instrument: Instrument
+
+
+def ticket_for(*, token_hash: str) -> Ticket | None:
+    """The ticket behind a link, used or not; None for a link nobody was given."""
+    quote = connection.ops.quote_name
+    invitation, round_ = quote(Invitation._meta.db_table), quote(Round._meta.db_table)
+    # Plain SQL: this runs once per submission, and the ORM took longer to build it than to run it.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT i.{quote('id')}, i.{quote('round_id')}, i.{quote('role')}, i.{quote('used')}, "  # noqa: S608
+            f"r.{quote('instrument_id')} FROM {invitation} i JOIN {round_} r ON r.{quote('id')} = i.{quote('round_id')} "
+            f"WHERE i.{quote('token_hash')} = %s",
+            [token_hash],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    invitation_id, round_id, role, used, instrument_id = row
+    return Ticket(invitation_id, round_id, role, bool(used), instrument_by_id(instrument_id))
+
+
 def usable_invitation(*, token_hash: str) -> Invitation | None:
-    """The invitation behind a link if it can still be answered, else None (one answer for all cases)."""
+    """The invitation behind a link if it can still be answered, else None (one answer for all cases).
+
+    With its round and instrument, for the pages of the form; the team and person load lazily.
+    """
     invitation = (
-        Invitation.objects.select_related("round__team__organisation", "round__instrument", "person")
+        Invitation.objects.select_related("round__instrument")
+        .defer("round__instrument__content")  # the text is parsed once per process, not read per request
         .filter(token_hash=token_hash)
         .first()
     )
@@ -93,51 +126,115 @@ def usable_invitation(*, token_hash: str) -> Invitation | None:
     return invitation
 
 
-def submit_answers(*, token_hash: str, answers: Answers) -> Invitation:
-    """Store one person's answers and use up their link, all or nothing."""
-    invitation = Invitation.objects.filter(token_hash=token_hash).only("pk", "round_id").first()
-    if invitation is None:
+def submit_answers(*, ticket: Ticket | None, answers: Answers) -> None:
+    """Store one person's answers and use up their invitation, all or nothing.
+
+    The ticket may have been read a moment ago, outside any lock: whether the invitation is
+    still unused and its round still open is checked again under the lock.
+    """
+    if ticket is None or ticket.used:
         raise InvitationUnusable
+    # Everything that needs no lock is done before taking one, so submissions queue briefly.
+    cleaned = check_answers(instrument=ticket.instrument, role=ticket.role, answers=answers)
+    slots = counter_slots(ticket.instrument)
+    given: dict[int, list[int]] = {}  # value -> the slots of the questions answered with it
+    for (key, scale), value in cleaned.ratings.items():
+        given.setdefault(value, []).append(slots[(ticket.role, key, scale)])
     with transaction.atomic():
-        # Lock the round first: every submission rewrites all of its counter rows, so
-        # submissions to one round take turns, always in the same order (no deadlocks).
-        round_ = Round.objects.select_for_update().select_related("instrument").get(pk=invitation.round_id)
-        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
-        if invitation.used or not round_.accepts_answers():
+        if not _lock_for_answering(ticket.round_id, ticket.invitation_id):
             raise InvitationUnusable
-        cleaned = check_answers(instrument=round_.instrument, role=invitation.role, answers=answers)
-        _count(round_, invitation.role, cleaned.ratings)
-        _rewrite_comments(round_, cleaned.comments)
-        _mark_used(round_, invitation)
-    return invitation
+        _count(ticket.round_id, given)
+        _rewrite_comments(ticket.round_id, cleaned.comments)
+        _mark_used(ticket.round_id, ticket.invitation_id)
 
 
-def _count(round_: Round, role: str, ratings: dict[tuple[str, str], int]) -> int:
-    items = items_by_key(round_.instrument)
-    given = reduce(or_, (Q(item_id=items[key].pk, scale=scale, value=value) for (key, scale), value in ratings.items()))
+# The statements below run on every submission, inside the lock that makes submissions to a
+# round take turns, so they are written once as plain, portable SQL instead of being rebuilt by
+# the ORM each time: building them cost several times more than running them, and every
+# moment under the lock keeps the next leader waiting (SQLite locks the whole database).
+
+
+def _lock_for_answering(round_id: int, invitation_id: int) -> bool:
+    """Lock the round and the invitation; True if the round is open and the invitation unused.
+
+    One statement locks both rows, always the round first (the order of the FROM list), so
+    concurrent submissions never deadlock; a submission that waited re-reads both rows and finds
+    the invitation used. SQLite took its write lock when the transaction began (BEGIN
+    IMMEDIATE) and has no FOR UPDATE.
+    """
+    quote = connection.ops.quote_name
+    for_update = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {quote(Round._meta.db_table)} r "  # noqa: S608 - names are ours, values are parameters
+            f"JOIN {quote(Invitation._meta.db_table)} i ON i.{quote('round_id')} = r.{quote('id')} "
+            f"WHERE r.{quote('id')} = %s AND i.{quote('id')} = %s AND r.{quote('status')} = %s "
+            f"AND r.{quote('closes_at')} > %s AND i.{quote('used')} = %s{for_update}",
+            [
+                round_id,
+                invitation_id,
+                RoundStatus.OPEN,
+                connection.ops.adapt_datetimefield_value(timezone.now()),
+                False,
+            ],
+        )
+        return cursor.fetchone() is not None
+
+
+def _count(round_id: int, given: dict[int, list[int]]) -> int:
+    """Add one to the given value of each question answered, in one statement over all rows."""
     # Adding 0 to the other rows is the point: all rows of the round are written by this
     # transaction, so none stands out as one this person's answers changed.
-    return RatingCounter.objects.filter(round_id=round_.pk).update(
-        count=F("count") + Case(When(Q(role=role) & given, then=Value(1)), default=Value(0))
-    )
+    quote = connection.ops.quote_name
+    assignments, params = [], []
+    for value, slots in sorted(given.items()):
+        column = quote(RatingCounter.VALUE_FIELDS[value])
+        placeholders = ", ".join(["%s"] * len(slots))
+        assignments.append(f"{column} = {column} + CASE WHEN {quote('slot')} IN ({placeholders}) THEN 1 ELSE 0 END")
+        params += slots
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(RatingCounter._meta.db_table)} SET {', '.join(assignments)} "  # noqa: S608 - names are ours, values are parameters
+            f"WHERE {quote('round_id')} = %s",
+            [*params, round_id],
+        )
+        return cursor.rowcount
 
 
-def _mark_used(round_: Round, invitation: Invitation) -> None:
+def _mark_used(round_id: int, invitation_id: int) -> None:
     # Every invitation of the round is rewritten too, so the used one does not stand out by
     # the transaction that last wrote it, and the order in which people answered is not kept.
-    Invitation.objects.filter(round_id=round_.pk).update(
-        used=Case(When(pk=invitation.pk, then=Value(True)), default=F("used"))
+    table, used, pk, round_column = (
+        connection.ops.quote_name(n) for n in (Invitation._meta.db_table, "used", "id", "round_id")
     )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {used} = CASE WHEN {pk} = %s THEN %s ELSE {used} END WHERE {round_column} = %s",  # noqa: S608
+            [invitation_id, True, round_id],
+        )
 
 
-def _rewrite_comments(round_: Round, new_comments: dict[str, str]) -> None:
-    existing = list(Comment.objects.filter(round_id=round_.pk).values_list("id", "theme_key", "text"))
-    if not existing and not new_comments:
-        return
-    rows = [Comment(id=id_, round_id=round_.pk, theme_key=theme, text=text) for id_, theme, text in existing]
-    rows += [Comment(round_id=round_.pk, theme_key=theme, text=text) for theme, text in new_comments.items()]
-    # Deleting and re-inserting every comment in the order of their random ids leaves no
-    # trace of which came last: not in the row order, not in the transaction ids.
-    rows.sort(key=lambda comment: comment.id)
-    Comment.objects.filter(round_id=round_.pk).delete()
-    Comment.objects.bulk_create(rows)
+def _rewrite_comments(round_id: int, new_comments: dict[str, str]) -> None:
+    """Delete and re-insert every comment of the round, in the order of their random ids.
+
+    That leaves no trace of which came last: not in the row order, not in the transaction ids.
+    """
+    quote = connection.ops.quote_name
+    table = quote(Comment._meta.db_table)
+    columns = ", ".join(quote(name) for name in ("id", "round_id", "theme_key", "text"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {table} WHERE {quote('round_id')} = %s "  # noqa: S608
+            f"RETURNING {quote('id')}, {quote('theme_key')}, {quote('text')}",
+            [round_id],
+        )
+        rows = [(uuid.UUID(str(id_)), theme, text) for id_, theme, text in cursor.fetchall()]
+        rows += [(uuid.uuid4(), theme, text) for theme, text in new_comments.items()]
+        if not rows:
+            return
+        rows.sort()
+        pk = Comment._meta.pk
+        cursor.executemany(
+            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s)",  # noqa: S608
+            [(pk.get_db_prep_value(id_, connection), round_id, theme, text) for id_, theme, text in rows],
+        )

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from gensidig.models import Organisation, Round, Team, User
 from gensidig.models.choices import DONT_KNOW, Role, Scale
-from gensidig.services.answering import Answers, questions_for, submit_answers
+from gensidig.services.answering import Answers, questions_for, submit_answers, ticket_for
 from gensidig.services.rounds import AnswerLink, close_round, open_round
 from gensidig.services.teams import create_team
 from gensidig.services.tokens import hash_token
@@ -121,10 +121,10 @@ def _answer(links: list[AnswerLink], round_: Round, rng: random.Random, *, leade
     comment_pool = {theme: list(texts) for theme, texts in DEMO_COMMENTS.items()}
     for link in leader_links:
         answers = _leader_answers(rng, round_, comment_pool=comment_pool)
-        submit_answers(token_hash=hash_token(link.token), answers=answers)
+        submit_answers(ticket=ticket_for(token_hash=hash_token(link.token)), answers=answers)
     if chief:
         chief_link = next(link for link in links if link.role == Role.CHIEF)
-        submit_answers(token_hash=hash_token(chief_link.token), answers=_chief_answers(rng, round_))
+        submit_answers(ticket=ticket_for(token_hash=hash_token(chief_link.token)), answers=_chief_answers(rng, round_))
 
 
 def remove_demo() -> None:

@@ -4,7 +4,7 @@ from django.db import transaction
 
 from gensidig import framework as fw
 from gensidig.models import Instrument, Item
-from gensidig.models.choices import ItemKind
+from gensidig.models.choices import SCALES_BY_ROLE_AND_KIND, ItemKind
 
 
 def current_instrument(*, version: str = fw.CURRENT_VERSION) -> Instrument:
@@ -40,11 +40,11 @@ def framework_for(instrument: Instrument, language: str) -> fw.Framework:
 
     Parsed once per process: an instrument's content never changes once stored.
     """
-    if language not in instrument.content:
-        language = fw.LANGUAGES[0]
     key = (instrument.checksum, language)
     if key not in _frameworks:
-        _frameworks[key] = fw.parse(instrument.content[language])
+        # The cache is checked first, so hot paths can load instruments without their text.
+        content = instrument.content
+        _frameworks[key] = fw.parse(content[language if language in content else fw.LANGUAGES[0]])
     return _frameworks[key]
 
 
@@ -56,7 +56,41 @@ def items_by_key(instrument: Instrument) -> dict[str, Item]:
     return _items[key]
 
 
+CounterSlots = dict[tuple[str, str, str], int]
+_slots: dict[tuple[int, str], CounterSlots] = {}
+
+
+def counter_slots(instrument: Instrument) -> CounterSlots:
+    """Number every counter row of a round of this instrument: (role, item key, scale) -> slot.
+
+    The numbering depends only on the instrument, so a submission can name the counters it adds
+    to without reading them first.
+    """
+    key = (instrument.pk, instrument.checksum)
+    if key not in _slots:
+        slots = {}
+        for item in sorted(items_by_key(instrument).values(), key=lambda item: item.position):
+            for (role, kind), scales in SCALES_BY_ROLE_AND_KIND.items():
+                if kind == item.kind:
+                    for scale in scales:
+                        slots[(role, item.key, scale)] = len(slots)
+        _slots[key] = slots
+    return _slots[key]
+
+
+_instruments: dict[int, Instrument] = {}
+
+
+def instrument_by_id(instrument_id: int) -> Instrument:
+    """An instrument without its text (read once per process; instruments never change)."""
+    if instrument_id not in _instruments:
+        _instruments[instrument_id] = Instrument.objects.defer("content").get(pk=instrument_id)
+    return _instruments[instrument_id]
+
+
 def clear_caches() -> None:
     """Forget cached instruments (the test suite creates and drops databases under them)."""
     _frameworks.clear()
     _items.clear()
+    _slots.clear()
+    _instruments.clear()

@@ -24,10 +24,10 @@ def compute_results(*, round_: Round) -> RoundSummary:
     """Compute and store everything a report of this round may show, and nothing it may not."""
     k = round_.anonymity_threshold
     counts: dict[tuple[int, str, str], dict[int, int]] = defaultdict(dict)
-    for item_id, role, scale, value, count in RatingCounter.objects.filter(round=round_).values_list(
-        "item_id", "role", "scale", "value", "count"
+    for item_id, role, scale, *per_value in RatingCounter.objects.filter(round=round_).values_list(
+        "item_id", "role", "scale", *RatingCounter.VALUE_FIELDS
     ):
-        counts[(item_id, role, scale)][value] = count
+        counts[(item_id, role, scale)] = dict(enumerate(per_value))
     used = defaultdict(int)
     for role in round_.invitations.filter(used=True).values_list("role", flat=True):
         used[role] += 1

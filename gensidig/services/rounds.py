@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gensidig.models import Invitation, Person, RatingCounter, Round, Team
-from gensidig.models.choices import ANSWER_VALUES, SCALES_BY_ROLE_AND_KIND, Role, RoundStatus
-from gensidig.services.instruments import current_instrument, items_by_key
+from gensidig.models.choices import Role, RoundStatus
+from gensidig.services.instruments import counter_slots, current_instrument, items_by_key
 from gensidig.services.results import compute_results
 from gensidig.services.tokens import new_token
 
@@ -85,15 +85,11 @@ def open_round(
 
 
 def _create_counters(round_: Round) -> None:
-    counters = [
-        RatingCounter(round=round_, item=item, role=role, scale=scale, value=value, count=0)
-        for item in items_by_key(round_.instrument).values()
-        for (role, kind), scales in SCALES_BY_ROLE_AND_KIND.items()
-        if kind == item.kind
-        for scale in scales
-        for value in ANSWER_VALUES
-    ]
-    RatingCounter.objects.bulk_create(counters)
+    items = items_by_key(round_.instrument)
+    RatingCounter.objects.bulk_create(
+        RatingCounter(round=round_, item=items[key], role=role, scale=scale, slot=slot)
+        for (role, key, scale), slot in counter_slots(round_.instrument).items()
+    )
 
 
 def _create_invitations(round_: Round, people: list[tuple[Person, str]]) -> list[AnswerLink]:

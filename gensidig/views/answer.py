@@ -13,13 +13,16 @@ from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from gensidig.forms.answer import AnswerForm
+from gensidig import framework as fw
+from gensidig.forms.answer import AnswerForm, complete_answers
 from gensidig.models.choices import Role
 from gensidig.services.answering import (
     MAX_COMMENT_LENGTH,
     AnswersRejected,
     InvitationUnusable,
+    questions_for,
     submit_answers,
+    ticket_for,
     usable_invitation,
 )
 from gensidig.services.instruments import framework_for
@@ -47,13 +50,20 @@ def _unusable(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def answer(request: HttpRequest) -> HttpResponse:
     token_hash = request.session.get(SESSION_KEY) or ""
+    if request.method == "POST" and request.POST.get("action") == "send" and token_hash:
+        sent = _send_complete_form(request, token_hash)
+        if sent is not None:
+            return sent
+
     invitation = usable_invitation(token_hash=token_hash) if token_hash else None
     if invitation is None:
         return _unusable(request)
     round_ = invitation.round
+    themes = framework_for(round_.instrument, fw.LANGUAGES[0]).themes
+    current = _bounded_int(request.POST.get("step"), INTRO_STEP, len(themes))
+    action = request.POST.get("action")
     _prefer_language(request, invitation)
-    language = translation.get_language()
-    framework = framework_for(round_.instrument, language)
+    framework = framework_for(round_.instrument, translation.get_language())
     context = {
         "invitation": invitation,
         "round": round_,
@@ -68,30 +78,50 @@ def answer(request: HttpRequest) -> HttpResponse:
         return render(request, "gensidig/answer/intro.html", context)
 
     form = AnswerForm(request.POST, framework=framework, role=invitation.role, instrument=round_.instrument)
-    steps = form.steps()
-    current = _bounded_int(request.POST.get("step"), INTRO_STEP, len(steps))
-    action = request.POST.get("action")
-
     if action == "back":
         return _show_step(request, context, form, max(current - 1, INTRO_STEP), with_errors=False)
-    if action == "next" and current < len(steps):
-        if current == INTRO_STEP or form.step_is_valid(steps[current - 1]):
+    if action == "next" and current < len(themes):
+        if current == INTRO_STEP or form.step_is_valid(form.steps()[current - 1]):
             return _show_step(request, context, form, current + 1, with_errors=False)
         return _show_step(request, context, form, current, with_errors=True)
-    if action == "send" and current == len(steps):
-        invalid_step = form.first_step_with_errors()
-        if invalid_step is not None:
-            return _show_step(request, context, form, invalid_step, with_errors=True)
-        try:
-            submit_answers(token_hash=token_hash, answers=form.answers())
-        except InvitationUnusable:
-            return _unusable(request)
-        except AnswersRejected:
-            return render(request, "gensidig/errors/bad_request.html", status=400)
-        request.session.pop(SESSION_KEY, None)
-        request.session["answer_sent_role"] = invitation.role
-        return HttpResponseRedirect(reverse("gensidig:answer-thanks"), status=303)
+    if action == "send" and current == len(themes):
+        return _show_step(request, context, form, form.first_step_with_errors() or 1, with_errors=True)
     return render(request, "gensidig/errors/bad_request.html", status=400)
+
+
+def _send_complete_form(request: HttpRequest, token_hash: str) -> HttpResponse | None:
+    """The common case, and the hot path: the last page is sent with every answer valid.
+
+    It needs no form, no page and no team, so it reads none. Anything else (a missing or wrong
+    answer, a used link) returns None and goes the long way, which says what is wrong.
+    """
+    ticket = ticket_for(token_hash=token_hash)
+    if ticket is None or ticket.used:
+        return None
+    themes = framework_for(ticket.instrument, fw.LANGUAGES[0]).themes
+    if _bounded_int(request.POST.get("step"), INTRO_STEP, len(themes)) != len(themes):
+        return None
+    answers = complete_answers(
+        request.POST,
+        questions=questions_for(instrument=ticket.instrument, role=ticket.role),
+        theme_keys=[theme.key for theme in themes],
+        role=ticket.role,
+    )
+    if answers is None:
+        return None
+    return _submit(request, ticket, answers)
+
+
+def _submit(request: HttpRequest, ticket, answers) -> HttpResponse:
+    try:
+        submit_answers(ticket=ticket, answers=answers)
+    except InvitationUnusable:
+        return _unusable(request)
+    except AnswersRejected:
+        return render(request, "gensidig/errors/bad_request.html", status=400)
+    # The session is left as it is: writing it would be a second transaction per answer, and
+    # the link it points to is used up now anyway.
+    return HttpResponseRedirect(reverse("gensidig:answer-thanks"), status=303)
 
 
 def _show_step(request, context, form: AnswerForm, number: int, *, with_errors: bool) -> HttpResponse:
@@ -134,5 +164,4 @@ def _prefer_language(request: HttpRequest, invitation) -> None:
 
 @never_cache
 def thanks(request: HttpRequest) -> HttpResponse:
-    role = request.session.get("answer_sent_role")
-    return render(request, "gensidig/answer/thanks.html", {"is_leader": role == Role.LEADER})
+    return render(request, "gensidig/answer/thanks.html")

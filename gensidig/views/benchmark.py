@@ -4,7 +4,9 @@ Only routed when GENSIDIG_BENCHMARK_VIEWS is on. The table is made on first use,
 schemas never carry it.
 """
 
-from django.db import connection, transaction
+import contextlib
+
+from django.db import DatabaseError, connection, transaction
 from django.http import HttpResponse
 from django.views.decorators.http import require_http_methods
 
@@ -18,7 +20,9 @@ def one_row_insert(request):
         return HttpResponse("ready", content_type="text/plain")
     with connection.cursor() as cursor:
         if not _table_ready:
-            cursor.execute("CREATE TABLE IF NOT EXISTS gensidig_benchmark_row (id INTEGER, payload VARCHAR(40))")
+            # Another worker may create it at the same moment; PostgreSQL reports that race as an error.
+            with contextlib.suppress(DatabaseError):
+                cursor.execute("CREATE TABLE IF NOT EXISTS gensidig_benchmark_row (id INTEGER, payload VARCHAR(40))")
             _table_ready = True
         with transaction.atomic():
             cursor.execute("INSERT INTO gensidig_benchmark_row (id, payload) VALUES (%s, %s)", [1, "x" * 40])

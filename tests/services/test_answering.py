@@ -1,18 +1,14 @@
 import pytest
 
-from gensidig.models import Comment, Invitation, RatingCounter
+from gensidig.models import Comment, Invitation
 from gensidig.models.choices import Role, Scale
 from gensidig.services.answering import Answers, AnswersRejected, InvitationUnusable, questions_for
 from gensidig.services.rounds import close_round
 
+from ..counters import counts, total
 from ..factories import answer, answers_for, chief_link, leader_links, start_round
 
 pytestmark = pytest.mark.django_db
-
-
-def counts(round_, role, item_key, scale):
-    rows = RatingCounter.objects.filter(round=round_, role=role, item__key=item_key, scale=scale)
-    return {row.value: row.count for row in rows}
 
 
 def test_a_leader_submission_adds_one_to_each_value_given_and_nothing_else(team):
@@ -29,9 +25,8 @@ def test_a_leader_submission_adds_one_to_each_value_given_and_nothing_else(team)
         5: 1,
     }
     assert counts(round_, Role.LEADER, "direction.translate-politics", Scale.EXPERIENCE)[2] == 1
-    total = sum(RatingCounter.objects.filter(round=round_).values_list("count", flat=True))
-    assert total == len(questions_for(instrument=round_.instrument, role=Role.LEADER))
-    assert not RatingCounter.objects.filter(round=round_, role=Role.CHIEF, count__gt=0).exists()
+    assert total(round_) == len(questions_for(instrument=round_.instrument, role=Role.LEADER))
+    assert total(round_, role=Role.CHIEF) == 0
 
 
 def test_dont_know_is_counted_apart_from_the_scale(team):
@@ -79,7 +74,7 @@ def test_answers_that_do_not_fit_are_refused_and_nothing_is_stored(team, spoil):
     good = answers_for(round_, Role.LEADER)
     with pytest.raises(AnswersRejected):
         answer(leader_links(links)[0], Answers(ratings=spoil(good.ratings), comments={}))
-    assert not RatingCounter.objects.filter(round=round_, count__gt=0).exists()
+    assert total(round_) == 0
     assert not Invitation.objects.filter(round=round_, used=True).exists()
 
 
