@@ -75,15 +75,34 @@ def complete_answers(data, *, questions: list[tuple[str, str]], theme_keys: list
     return Answers(ratings=ratings, comments=comments)
 
 
+@dataclass(frozen=True)
+class Choice:
+    """One answer option: its value, the short text always shown ("1"), and the words of a
+    scale's end ("Not at all"), which narrow screens show once above the row instead."""
+
+    value: str
+    text: str
+    end: str = ""
+
+
+def display_choices(scale: str) -> list[Choice]:
+    low, high = SCALE_ENDS[scale]
+    ends = {1: str(low), 5: str(high)}
+    return [Choice(str(v), str(v), ends.get(v, "")) for v in SCALE_VALUES] + [
+        Choice(str(DONT_KNOW), str(DONT_KNOW_LABEL))
+    ]
+
+
 @dataclass
 class FieldView:
     """What the template needs to draw one field: its value as sent and the errors to show now."""
 
     name: str
     label: str
-    choices: list[tuple[str, str]]
+    choices: list[Choice]
     value: str
     errors: list[str]
+    ends: tuple[str, str] = ("", "")
 
     @property
     def id(self) -> str:
@@ -159,14 +178,15 @@ class AnswerForm(forms.Form):
         for number, theme in enumerate(self.framework.themes, start=1):
             errors = self.errors if number == show_errors_for else {}
 
-            def view(name: str) -> FieldView:
+            def view(name: str, scale: str | None = None) -> FieldView:
                 field = self.fields[name]
                 return FieldView(
                     name=name,
                     label=str(field.label),
-                    choices=[(str(v), str(label)) for v, label in getattr(field, "choices", [])],
+                    choices=display_choices(scale) if scale else [],
                     value=self.sent_value(name),
                     errors=[str(e) for e in errors.get(name, [])],  # noqa: B023 - used at once
+                    ends=tuple(str(end) for end in SCALE_ENDS[scale]) if scale else ("", ""),
                 )
 
             def question(item) -> Question:
@@ -174,7 +194,7 @@ class AnswerForm(forms.Form):
                 return Question(
                     item_key=item.key,
                     statement=statement,
-                    fields=[view(field_name(key, scale)) for key, scale in self.questions if key == item.key],
+                    fields=[view(field_name(key, scale), scale) for key, scale in self.questions if key == item.key],
                 )
 
             steps.append(

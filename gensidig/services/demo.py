@@ -171,7 +171,10 @@ def build_demo(*, base_url: str, seed: int = 2016) -> DemoLinks:
     _answer(small_links, small_round, rng, leaders=3, chief=True)
     small_round = close_round(round_=small_round)
 
-    second, open_links = open_round(team=main, closes_at=now + datetime.timedelta(days=14), now=now)
+    in_two_weeks = timezone.localtime(now).replace(hour=16, minute=0, second=0, microsecond=0) + datetime.timedelta(
+        days=14
+    )
+    second, open_links = open_round(team=main, closes_at=in_two_weeks, now=now)
     _answer(open_links, second, rng, leaders=4, chief=False)
     unused_leader = [link for link in open_links if link.role == Role.LEADER][4]
     chief_link = next(link for link in open_links if link.role == Role.CHIEF)
