@@ -56,6 +56,9 @@ def test_create_team_open_a_round_print_links_and_close_it():
     assert len(out.strip().splitlines()) == 6
     assert not set(LINK.findall(out)) & set(LINK.findall("\n".join(lines)))
 
+    out, _ = run("rounds", "--org", "aarhus")
+    assert out.startswith(round_.public_id) and "aarhus/aeldre-og-sundhed" in out and "0 of 5" in out
+
     out, _ = run("close_round", round_.public_id)
     assert "0 of 5 leaders answered" in out
 
