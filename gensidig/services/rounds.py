@@ -135,10 +135,10 @@ def close_round(*, round_: Round, now: datetime.datetime | None = None) -> Round
     return locked
 
 
-def close_due_rounds(*, now: datetime.datetime | None = None) -> list[Round]:
-    """Close every open round whose closing time has passed (run from cron or a timer)."""
+def close_due_rounds(*, now: datetime.datetime | None = None, among=None) -> list[Round]:
+    """Close every open round whose closing time has passed (run from cron), or only those `among` a queryset."""
     now = now or timezone.now()
-    due = Round.objects.filter(status=RoundStatus.OPEN, closes_at__lte=now)
+    due = (Round.objects.all() if among is None else among).filter(status=RoundStatus.OPEN, closes_at__lte=now)
     return [close_round(round_=r, now=now) for r in due]
 
 

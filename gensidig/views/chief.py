@@ -24,10 +24,10 @@ def _with_answer_counts(rounds):
 
 @login_required
 def dashboard(request):
-    # Rounds past their closing time are closed here too, so a chief never waits for the
-    # scheduled `gensidig close-round --due` to see their report.
-    close_due_rounds()
     teams = teams_for_user(request.user).select_related("organisation").order_by("name")
+    # The chief's rounds past their closing time are closed here too, so they never wait for
+    # the scheduled `gensidig close-round --due` to see their report.
+    close_due_rounds(among=Round.objects.filter(team__in=teams))
     rounds = _with_answer_counts(Round.objects.filter(team__in=teams).select_related("team")).order_by("-number")
     by_team = {team.pk: [] for team in teams}
     for round_ in rounds:

@@ -207,3 +207,19 @@ def test_the_dashboard_lists_the_chiefs_rounds_with_answer_counts(client, team, 
     content = response.content.decode()
     assert team.name in content
     assert re.search(r"6\s+\w+\s+8", content)  # "6 of 8" / "6 af 8"
+
+
+def test_the_dashboard_closes_the_chiefs_own_rounds_past_their_time_and_no_one_elses(client, team):
+    import datetime
+
+    from django.utils import timezone
+
+    from gensidig.models import Round
+
+    mine, _ = start_round(team, days=1)
+    others, _ = start_round(make_team(leaders=5), days=1)
+    Round.objects.filter(pk__in=[mine.pk, others.pk]).update(closes_at=timezone.now() - datetime.timedelta(minutes=1))
+    sign_in(client, team)
+    client.get(reverse("gensidig:home"))
+    assert Round.objects.get(pk=mine.pk).is_closed
+    assert Round.objects.get(pk=others.pk).is_open
