@@ -48,6 +48,14 @@ class User(AbstractUser):
         return self.email
 
 
+def default_languages() -> list[str]:
+    return [Language.DANISH, Language.ENGLISH]
+
+
+def default_reminder_days() -> list[int]:
+    return [7, 2]
+
+
 class Organisation(models.Model):
     """The data controller: a municipality, a region, or any organisation with leaders of leaders."""
 
@@ -69,6 +77,16 @@ class Organisation(models.Model):
         _("retention (months)"),
         default=36,
         help_text=_("How long answers are kept after a round closes."),
+    )
+    languages = models.JSONField(
+        _("languages"),
+        default=default_languages,
+        help_text=_("The languages people can answer in; invitations go out in each person's own."),
+    )
+    reminder_days = models.JSONField(
+        _("reminders (days before close)"),
+        default=default_reminder_days,
+        help_text=_("Those who have not answered get a reminder this many days before a round closes."),
     )
 
     class Meta:
@@ -92,8 +110,15 @@ class Person(models.Model):
     email = models.EmailField(_("e-mail address"))
     name = models.CharField(_("name"), max_length=200, blank=True)
     language = models.CharField(_("language"), max_length=5, choices=Language, default=Language.DANISH)
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="person"
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    unit = models.CharField(_("unit"), max_length=200, blank=True)
+    manager = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="reports", verbose_name=_("manager")
+    )
+    # People who leave the chart are kept (their invitations of past rounds refer to them), but inactive.
+    active = models.BooleanField(_("active"), default=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="people"
     )
 
     class Meta:
@@ -116,6 +141,11 @@ class Team(models.Model):
     name = models.CharField(_("name"), max_length=200)
     chief = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="teams_led", verbose_name=_("chief"))
     leaders = models.ManyToManyField(Person, through="TeamMembership", related_name="teams_joined")
+    # The team in which this team's chief is a leader: the hierarchy roll-ups follow.
+    parent = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="children", verbose_name=_("parent team")
+    )
+    active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         verbose_name = _("management team")
@@ -132,3 +162,19 @@ class TeamMembership(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint("team", "person", name="membership_unique")]
+
+
+class OrganisationAdmin(models.Model):
+    """Someone in HR (or a leadership developer) who runs Gensidig for an organisation.
+
+    They import the chart, launch campaigns and follow counts and roll-ups; they never see a
+    single team's answers through this role.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="admins")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="admin_of")
+
+    class Meta:
+        verbose_name = _("organisation admin")
+        verbose_name_plural = _("organisation admins")
+        constraints = [models.UniqueConstraint("organisation", "user", name="admin_unique")]

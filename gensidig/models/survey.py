@@ -60,6 +60,9 @@ class Round(models.Model):
     closes_at = models.DateTimeField(_("closes at"))
     closed_on = models.DateField(_("closed on"), null=True, blank=True)
     leaders_invited = models.PositiveSmallIntegerField(_("leaders invited"), default=0)
+    campaign = models.ForeignKey(
+        "gensidig.Campaign", on_delete=models.CASCADE, null=True, blank=True, related_name="rounds"
+    )
 
     class Meta:
         verbose_name = _("round")

@@ -1,0 +1,48 @@
+"""The outbox: invitations and reminders, sent so that a crash never sends anyone two copies.
+
+A message is marked as being sent, and that mark committed, before it is handed to the mail
+server. After a crash the few messages caught in between are reported as uncertain rather than
+sent again: at most once, never twice.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .survey import Invitation, Round
+
+
+class MailStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    SENDING = "sending", _("Interrupted while being sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Could not be delivered")
+
+
+class InvitationMail(models.Model):
+    """The invitation e-mail of one invitation. Everybody gets one, so it tells nothing about answers."""
+
+    invitation = models.OneToOneField(Invitation, on_delete=models.CASCADE, related_name="mail")
+    status = models.CharField(max_length=10, choices=MailStatus, default=MailStatus.PENDING)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status"])]
+
+
+class ReminderBatch(models.Model):
+    """One reminder of one round, to everyone who had not answered when it started.
+
+    Who that is exists only while the batch is being sent (the ids still waiting); once it is
+    done only the counts are kept, so the database does not keep a record of who had not
+    answered by when (DESIGN.md 2.1 and 2.5).
+    """
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="reminder_batches")
+    number = models.PositiveSmallIntegerField()
+    waiting = models.JSONField(default=list)
+    sent = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    done = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint("round", "number", name="reminder_batch_unique")]
