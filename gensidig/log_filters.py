@@ -7,7 +7,8 @@ development server, gunicorn and Django's error logger would otherwise write it 
 import logging
 import re
 
-TOKEN_IN_PATH = re.compile(r"(/a/)[A-Za-z0-9_\-]{8,}")
+# Answer links (/a/<token>/) and one-time sign-in links (/login/link/<token>/).
+TOKEN_IN_PATH = re.compile(r"(/a/|/login/link/)[A-Za-z0-9_\-]{8,}")
 REDACTED = r"\1[redacted]"
 
 

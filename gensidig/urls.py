@@ -4,7 +4,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from gensidig.forms.auth import EmailAuthenticationForm
-from gensidig.views import answer, chief, pages, report
+from gensidig.views import answer, auth, chief, pages, report
 
 gensidig_patterns = [
     path("", pages.home, name="home"),
@@ -17,6 +17,8 @@ gensidig_patterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/link/", auth.request_link, name="sign-in-link"),
+    path("login/link/<str:token>/", auth.use_link, name="sign-in-link-use"),
     path("a/<str:token>/", answer.token_intake, name="token-intake"),
     path("answer/", answer.answer, name="answer"),
     path("answer/thanks/", answer.thanks, name="answer-thanks"),

@@ -2,7 +2,8 @@ from .campaigns import Campaign, CampaignStatus
 from .mail import InvitationMail, MailStatus, ReminderBatch
 from .organisation import Organisation, OrganisationAdmin, Person, Team, TeamMembership, User
 from .responses import Comment, RatingCounter
-from .results import ItemStatistic, RoundSummary, ThemeStatistic
+from .results import ItemStatistic, RollupParticipation, RollupStatistic, RollupTheme, RoundSummary, ThemeStatistic
+from .signin import SignInLink
 from .survey import Instrument, Invitation, Item, Round
 
 __all__ = [
@@ -20,8 +21,12 @@ __all__ = [
     "Person",
     "RatingCounter",
     "ReminderBatch",
+    "RollupParticipation",
+    "RollupStatistic",
+    "RollupTheme",
     "Round",
     "RoundSummary",
+    "SignInLink",
     "Team",
     "TeamMembership",
     "ThemeStatistic",

@@ -6,6 +6,7 @@ all: a withheld row keeps only the fact that it is withheld.
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from .choices import Role, Scale
 from .survey import Item, Round
@@ -79,3 +80,66 @@ class ThemeStatistic(models.Model):
     class Meta:
         ordering = ["position"]
         constraints = [models.UniqueConstraint("round", "theme_key", name="theme_statistic_unique")]
+
+
+class RollupStatistic(models.Model):
+    """A branch's figure for one leaders' question: the sum over a team and every team below it.
+
+    Computed when a campaign closes, with one suppression pattern for the whole hierarchy
+    (DESIGN.md 2.6): a withheld row keeps no number.
+    """
+
+    campaign = models.ForeignKey("gensidig.Campaign", on_delete=models.CASCADE, related_name="rollup_statistics")
+    team = models.ForeignKey("gensidig.Team", on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    scale = models.CharField(max_length=12, choices=Scale)
+    withheld = models.BooleanField()
+    n = models.PositiveIntegerField(null=True)
+    mean = models.FloatField(null=True)
+    sd = models.FloatField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint("campaign", "team", "item", "scale", name="rollup_statistic_unique"),
+            models.CheckConstraint(
+                condition=models.Q(withheld=False) | models.Q(mean__isnull=True, n__isnull=True, sd__isnull=True),
+                name="withheld_rollup_has_no_figures",
+            ),
+        ]
+
+
+class RollupTheme(models.Model):
+    """A branch's or a team's theme figures for the heatmap, from shown item figures only."""
+
+    class Scope(models.TextChoices):
+        BRANCH = "branch", _("The team and every team below it")
+        OWN = "own", _("The team itself")
+
+    campaign = models.ForeignKey("gensidig.Campaign", on_delete=models.CASCADE, related_name="rollup_themes")
+    team = models.ForeignKey("gensidig.Team", on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(max_length=10, choices=Scope)
+    theme_key = models.CharField(max_length=40)
+    position = models.PositiveSmallIntegerField()
+    items_scored = models.PositiveSmallIntegerField(default=0)
+    importance = models.FloatField(null=True)
+    experience = models.FloatField(null=True)
+    gap = models.FloatField(null=True)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint("campaign", "team", "scope", "theme_key", name="rollup_theme_unique")]
+
+
+class RollupParticipation(models.Model):
+    """How many leaders were invited and answered, for a team and for its branch; a count the
+    suppression pattern withholds is empty."""
+
+    campaign = models.ForeignKey("gensidig.Campaign", on_delete=models.CASCADE, related_name="participation")
+    team = models.ForeignKey("gensidig.Team", on_delete=models.CASCADE, related_name="+")
+    invited = models.PositiveIntegerField()
+    answered = models.PositiveIntegerField(null=True)
+    branch_invited = models.PositiveIntegerField()
+    branch_answered = models.PositiveIntegerField(null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint("campaign", "team", name="rollup_participation_unique")]

@@ -20,8 +20,12 @@ def comments_threshold(threshold: int) -> int:
     return max(threshold, COMMENTS_FLOOR)
 
 
-def compute_results(*, round_: Round) -> RoundSummary:
-    """Compute and store everything a report of this round may show, and nothing it may not."""
+def compute_results(*, round_: Round, hidden: frozenset[tuple[int, str]] = frozenset()) -> RoundSummary:
+    """Compute and store everything a report of this round may show, and nothing it may not.
+
+    `hidden` names leaders' questions (item id, scale) that a campaign's suppression pattern
+    withholds on top of the threshold, so that no roll-up can be subtracted to reveal them.
+    """
     k = round_.anonymity_threshold
     counts: dict[tuple[int, str, str], dict[int, int]] = defaultdict(dict)
     for item_id, role, scale, *per_value in RatingCounter.objects.filter(round=round_).values_list(
@@ -39,7 +43,10 @@ def compute_results(*, round_: Round) -> RoundSummary:
     theme_results: dict[str, st.ThemeFigures] = {}
 
     def leaders(item, scale) -> st.Figures:
-        figures = st.summarise(counts[(item.pk, Role.LEADER, scale)], threshold=k)
+        if (item.pk, scale) in hidden:
+            figures = st.Figures.hidden()
+        else:
+            figures = st.summarise(counts[(item.pk, Role.LEADER, scale)], threshold=k)
         item_rows.append(_item_row(round_, item, Role.LEADER, scale, figures))
         return figures
 

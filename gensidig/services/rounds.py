@@ -11,7 +11,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gensidig.models import Invitation, Person, RatingCounter, Round, Team
+from gensidig.models import Invitation, Person, RatingCounter, Round, Team, TeamMembership
 from gensidig.models.choices import Role, RoundStatus
 from gensidig.services.instruments import counter_slots, current_instrument, items_by_key
 from gensidig.services.results import compute_results
@@ -51,8 +51,24 @@ def open_round(
     The anonymity threshold is fixed now and shown to everyone before they answer. All
     counters are created at zero here, so answering only ever updates rows (DESIGN.md 2.1).
     """
+    opened = open_rounds(teams=[team], closes_at=closes_at, threshold=threshold, now=now)
+    return opened[0]
+
+
+def open_rounds(
+    *,
+    teams: list[Team],
+    closes_at: datetime.datetime,
+    threshold: int | None = None,
+    campaign=None,
+    now: datetime.datetime | None = None,
+) -> list[tuple[Round, list[AnswerLink]]]:
+    """Open the next round of each team in one transaction, in a few bulk statements however
+    many teams (a campaign of a whole municipality opens hundreds at once)."""
     now = now or timezone.now()
-    organisation = team.organisation
+    if not teams:
+        return []
+    organisation = teams[0].organisation
     threshold = organisation.anonymity_threshold if threshold is None else threshold
     if threshold < max(settings.GENSIDIG_MINIMUM_THRESHOLD, organisation.anonymity_threshold):
         raise RoundError(
@@ -61,44 +77,73 @@ def open_round(
         )
     if closes_at <= now:
         raise RoundError(_("The closing time must be in the future."))
-    leaders = list(team.leaders.order_by("pk"))
-    if not leaders:
-        raise RoundError(_("The team has no leaders to invite."))
+    leaders: dict[int, list[Person]] = {team.pk: [] for team in teams}
+    for membership in TeamMembership.objects.filter(team__in=teams).select_related("person").order_by("person_id"):
+        leaders[membership.team_id].append(membership.person)
+    empty = [team.name for team in teams if not leaders[team.pk]]
+    if empty:
+        raise RoundError(_("These teams have no leaders to invite: %(teams)s.") % {"teams": ", ".join(empty)})
     instrument = current_instrument()
     with transaction.atomic():
-        Team.objects.select_for_update().filter(pk=team.pk).first()
-        if team.rounds.filter(status=RoundStatus.OPEN).exists():
-            raise RoundError(_("The team already has an open round. Close it before opening the next."))
-        number = (team.rounds.aggregate(last=Max("number"))["last"] or 0) + 1
-        round_ = Round.objects.create(
-            team=team,
-            instrument=instrument,
-            number=number,
-            anonymity_threshold=threshold,
-            opened_on=timezone.localdate(now),
-            closes_at=closes_at,
-            leaders_invited=len(leaders),
+        list(Team.objects.select_for_update().filter(pk__in=[team.pk for team in teams]).values_list("pk"))
+        busy = Round.objects.filter(team__in=teams, status=RoundStatus.OPEN).values_list("team__name", flat=True)
+        if busy:
+            raise RoundError(
+                _("These teams already have an open round; close it before opening the next: %(teams)s.")
+                % {"teams": ", ".join(busy)}
+            )
+        last = dict(
+            Round.objects.filter(team__in=teams)
+            .values_list("team_id")
+            .annotate(last=Max("number"))
+            .values_list("team_id", "last")
         )
-        _create_counters(round_)
-        links = _create_invitations(round_, [(team.chief, Role.CHIEF)] + [(p, Role.LEADER) for p in leaders])
-    return round_, links
+        rounds = Round.objects.bulk_create(
+            Round(
+                team=team,
+                instrument=instrument,
+                number=last.get(team.pk, 0) + 1,
+                anonymity_threshold=threshold,
+                opened_on=timezone.localdate(now),
+                closes_at=closes_at,
+                leaders_invited=len(leaders[team.pk]),
+                campaign=campaign,
+            )
+            for team in teams
+        )
+        _create_counters(rounds, instrument)
+        links = _create_invitations(
+            [
+                (round_, [(team.chief, Role.CHIEF)] + [(p, Role.LEADER) for p in leaders[team.pk]])
+                for round_, team in zip(rounds, teams, strict=True)
+            ]
+        )
+    return [(round_, links[round_.pk]) for round_ in rounds]
 
 
-def _create_counters(round_: Round) -> None:
-    items = items_by_key(round_.instrument)
+def _create_counters(rounds: list[Round], instrument) -> None:
+    items = items_by_key(instrument)
+    slots = counter_slots(instrument).items()
     RatingCounter.objects.bulk_create(
-        RatingCounter(round=round_, item=items[key], role=role, scale=scale, slot=slot)
-        for (role, key, scale), slot in counter_slots(round_.instrument).items()
+        (
+            RatingCounter(round=round_, item=items[key], role=role, scale=scale, slot=slot)
+            for round_ in rounds
+            for (role, key, scale), slot in slots
+        ),
+        batch_size=2000,
     )
 
 
-def _create_invitations(round_: Round, people: list[tuple[Person, str]]) -> list[AnswerLink]:
-    links, invitations = [], []
-    for person, role in people:
-        token = new_token()
-        invitations.append(Invitation(round=round_, person=person, role=role, token_hash=token.token_hash))
-        links.append(AnswerLink(person=person, role=role, token=token.token))
-    Invitation.objects.bulk_create(invitations)
+def _create_invitations(people_by_round: list[tuple[Round, list[tuple[Person, str]]]]) -> dict[int, list[AnswerLink]]:
+    links: dict[int, list[AnswerLink]] = {}
+    invitations = []
+    for round_, people in people_by_round:
+        links[round_.pk] = []
+        for person, role in people:
+            token = new_token()
+            invitations.append(Invitation(round=round_, person=person, role=role, token_hash=token.token_hash))
+            links[round_.pk].append(AnswerLink(person=person, role=role, token=token.token))
+    Invitation.objects.bulk_create(invitations, batch_size=2000)
     return links
 
 
@@ -122,8 +167,17 @@ def reissue_links(*, round_: Round) -> list[AnswerLink]:
 
 
 def close_round(*, round_: Round, now: datetime.datetime | None = None) -> Round:
-    """Close a round: no more answers, and its figures are computed once and stored."""
+    """Close a round: no more answers, and its figures are computed once and stored.
+
+    A round of a campaign closes with all the campaign's rounds: their figures share one
+    suppression pattern.
+    """
     now = now or timezone.now()
+    if round_.campaign_id:
+        from gensidig.services.campaigns import close_campaign
+
+        close_campaign(campaign=round_.campaign, now=now)
+        return Round.objects.select_related("instrument").get(pk=round_.pk)
     with transaction.atomic():
         locked = Round.objects.select_for_update().select_related("instrument").get(pk=round_.pk)
         if locked.is_closed:

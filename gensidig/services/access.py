@@ -1,0 +1,66 @@
+"""Who may see what: the organisation admin, the chief and the leader.
+
+Everything a page shows goes through these functions, so a rule is written once. Whatever is not
+someone's is treated as if it did not exist (the views answer 404).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.db.models import QuerySet
+
+from gensidig.models import Campaign, Organisation, Team
+
+
+def administered_organisations(user) -> QuerySet[Organisation]:
+    if not user.is_authenticated:
+        return Organisation.objects.none()
+    return Organisation.objects.filter(admins__user=user)
+
+
+def is_admin_of(user, organisation: Organisation) -> bool:
+    return administered_organisations(user).filter(pk=organisation.pk).exists()
+
+
+def led_teams(user) -> QuerySet[Team]:
+    """Teams the user is the chief of (through any of their people, in any organisation)."""
+    if not user.is_authenticated:
+        return Team.objects.none()
+    return Team.objects.filter(chief__user=user)
+
+
+def joined_teams(user) -> QuerySet[Team]:
+    """Teams the user is a leader in."""
+    if not user.is_authenticated:
+        return Team.objects.none()
+    return Team.objects.filter(memberships__person__user=user, memberships__person__active=True).distinct()
+
+
+def descendants(teams: list[Team], *, organisation: Organisation) -> dict[int, list[int]]:
+    """For each given team, the ids of every team below it (its branch), following parent links."""
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for team_id, parent_id in Team.objects.filter(organisation=organisation).values_list("pk", "parent_id"):
+        children[parent_id].append(team_id)
+    result = {}
+    for team in teams:
+        below, stack = [], list(children[team.pk])
+        while stack:
+            current = stack.pop()
+            below.append(current)
+            stack.extend(children[current])
+        result[team.pk] = below
+    return result
+
+
+def rollup_teams_for(user, campaign: Campaign) -> set[int]:
+    """The teams of a campaign whose roll-up the user may open: the admin all of them, a chief
+    their own teams and every team below them (drill-down follows the hierarchy only)."""
+    organisation = campaign.organisation
+    if is_admin_of(user, organisation):
+        return set(Team.objects.filter(organisation=organisation).values_list("pk", flat=True))
+    own = list(led_teams(user).filter(organisation=organisation))
+    visible = {team.pk for team in own}
+    for below in descendants(own, organisation=organisation).values():
+        visible.update(below)
+    return visible

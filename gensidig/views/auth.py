@@ -1,0 +1,45 @@
+"""Signing in with a one-time link by e-mail (passwords are handled by Django's LoginView)."""
+
+from django import forms
+from django.contrib.auth import login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from gensidig.services.signin import send_sign_in_link, use_sign_in_link
+
+
+class SignInLinkForm(forms.Form):
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        max_length=254,
+        error_messages={"required": _("Write your e-mail address."), "invalid": _("That is not an e-mail address.")},
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def request_link(request: HttpRequest) -> HttpResponse:
+    form = SignInLinkForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        # The same answer whether or not the address is known: the page tells nobody who is here.
+        send_sign_in_link(email=form.cleaned_data["email"], language=translation.get_language())
+        return render(request, "gensidig/registration/link_sent.html", {"email": form.cleaned_data["email"]})
+    status = 400 if form.errors else 200
+    return render(request, "gensidig/registration/request_link.html", {"form": form}, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def use_link(request: HttpRequest, token: str) -> HttpResponse:
+    # Opening the link only shows a button: mail scanners open links, and must not use them up.
+    if request.method == "GET":
+        return render(request, "gensidig/registration/use_link.html")
+    user = use_sign_in_link(token=token)
+    if user is None:
+        return render(request, "gensidig/registration/link_unusable.html", status=404)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return redirect("gensidig:home")
