@@ -4,7 +4,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from gensidig.forms.auth import EmailAuthenticationForm
-from gensidig.views import answer, auth, chief, pages, report
+from gensidig.views import answer, auth, campaigns, chief, imports, organisation, pages, report, rollups
 
 gensidig_patterns = [
     path("", pages.home, name="home"),
@@ -26,6 +26,21 @@ gensidig_patterns = [
     path("rounds/<str:public_id>/close/", chief.round_close, name="round-close"),
     path("rounds/<str:public_id>/report/", report.overview, name="report"),
     path("rounds/<str:public_id>/report/<slug:theme_key>/", report.theme, name="report-theme"),
+    path("org/<slug:slug>/", organisation.home, name="org"),
+    path("org/<slug:slug>/people/", organisation.people, name="org-people"),
+    path("org/<slug:slug>/teams/", organisation.teams, name="org-teams"),
+    path("org/<slug:slug>/settings/", organisation.settings_page, name="org-settings"),
+    path("org/<slug:slug>/import/", imports.upload, name="org-import"),
+    path("org/<slug:slug>/import/<str:public_id>/", imports.preview, name="org-import-preview"),
+    path("org/<slug:slug>/campaigns/", campaigns.campaign_list, name="campaigns"),
+    path("org/<slug:slug>/campaigns/new/", campaigns.campaign_new, name="campaign-new"),
+    path("org/<slug:slug>/campaigns/<str:public_id>/", campaigns.campaign_detail, name="campaign"),
+    path("org/<slug:slug>/campaigns/<str:public_id>/progress/", campaigns.campaign_progress, name="campaign-progress"),
+    path("org/<slug:slug>/campaigns/<str:public_id>/launch/", campaigns.campaign_launch, name="campaign-launch"),
+    path("org/<slug:slug>/campaigns/<str:public_id>/close/", campaigns.campaign_close, name="campaign-close"),
+    path("org/<slug:slug>/campaigns/<str:public_id>/resend/", campaigns.campaign_resend, name="campaign-resend"),
+    path("campaigns/<str:public_id>/rollup/", rollups.rollup_start, name="rollup-start"),
+    path("campaigns/<str:public_id>/rollup/<str:team_id>/", rollups.rollup, name="rollup"),
     path("healthz/", pages.health, name="health"),
 ]
 

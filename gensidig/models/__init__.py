@@ -1,4 +1,5 @@
 from .campaigns import Campaign, CampaignStatus
+from .imports import ChartUpload
 from .mail import InvitationMail, MailStatus, ReminderBatch
 from .organisation import Organisation, OrganisationAdmin, Person, Team, TeamMembership, User
 from .responses import Comment, RatingCounter
@@ -9,6 +10,7 @@ from .survey import Instrument, Invitation, Item, Round
 __all__ = [
     "Campaign",
     "CampaignStatus",
+    "ChartUpload",
     "Comment",
     "Instrument",
     "Invitation",

@@ -64,3 +64,15 @@ def rollup_teams_for(user, campaign: Campaign) -> set[int]:
     for below in descendants(own, organisation=organisation).values():
         visible.update(below)
     return visible
+
+
+def add_admin(*, email: str, organisation_slug: str, organisation_name: str | None = None):
+    """Make the person with this address an admin of the organisation (both made if new)."""
+    from gensidig.models import OrganisationAdmin, User
+
+    organisation, _created = Organisation.objects.get_or_create(
+        slug=organisation_slug, defaults={"name": organisation_name or organisation_slug}
+    )
+    user = User.objects.filter(email__iexact=email).first() or User.objects.create_user(email=email, password=None)
+    OrganisationAdmin.objects.get_or_create(organisation=organisation, user=user)
+    return organisation, user

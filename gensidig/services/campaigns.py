@@ -143,6 +143,13 @@ def close_campaign(*, campaign: Campaign, now: datetime.datetime | None = None) 
 
 
 def close_due_campaigns(*, now: datetime.datetime | None = None) -> list[Campaign]:
+    """Close every launched campaign past its closing time (run from cron with close-round --due)."""
     now = now or timezone.now()
     due = Campaign.objects.filter(status=CampaignStatus.OPEN, closes_at__lte=now)
+    return [close_campaign(campaign=c, now=now) for c in due]
+
+
+def close_due_campaigns_of(*, organisation: Organisation, now: datetime.datetime | None = None) -> list[Campaign]:
+    now = now or timezone.now()
+    due = Campaign.objects.filter(organisation=organisation, status=CampaignStatus.OPEN, closes_at__lte=now)
     return [close_campaign(campaign=c, now=now) for c in due]

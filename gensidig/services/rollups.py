@@ -16,7 +16,6 @@ from django.db import transaction
 
 from gensidig.models import (
     Campaign,
-    Invitation,
     RatingCounter,
     RollupParticipation,
     RollupStatistic,
@@ -28,6 +27,7 @@ from gensidig.models.choices import SCALES_BY_ROLE_AND_KIND, ItemKind, Role, Sca
 from gensidig.services import statistics as st
 from gensidig.services.access import descendants
 from gensidig.services.instruments import framework_for, items_by_key
+from gensidig.services.participation import participation_rows
 from gensidig.services.results import compute_results
 from gensidig.services.suppression import Unit, suppression_pattern
 
@@ -202,33 +202,18 @@ def _figures_of(row) -> st.Figures:
 
 
 def _store_participation(campaign: Campaign, hierarchy: Hierarchy) -> None:
-    """Invited and answered per team and per branch; answered counts follow their own pattern.
-
-    A chief knows how many of their own team answered (they saw the count while the round was
-    open), so their own count is treated as known within their own branch's sum.
-    """
-    invited, answered = defaultdict(int), defaultdict(int)
-    for team_id, used in Invitation.objects.filter(round__campaign=campaign, role=Role.LEADER).values_list(
-        "round__team_id", "used"
-    ):
-        invited[team_id] += 1
-        answered[team_id] += bool(used)
-    with_children = {t for t in hierarchy.team_ids if hierarchy.children[t]}
-    pattern = suppression_pattern(
-        hierarchy.units(answered), k=campaign.anonymity_threshold, known_own=with_children | hierarchy.without_round()
-    )
-    rows = []
-    for team_id in hierarchy.team_ids:
-        branch = hierarchy.subtree(team_id)
-        rows.append(
+    RollupParticipation.objects.filter(campaign=campaign).delete()
+    RollupParticipation.objects.bulk_create(
+        (
             RollupParticipation(
                 campaign=campaign,
-                team_id=team_id,
-                invited=invited[team_id],
-                answered=answered[team_id] if pattern.own_shown(team_id) else None,
-                branch_invited=sum(invited[t] for t in branch),
-                branch_answered=sum(answered[t] for t in branch) if pattern.total_shown(team_id) else None,
+                team_id=row.team_id,
+                invited=row.invited,
+                answered=row.answered,
+                branch_invited=row.branch_invited,
+                branch_answered=row.branch_answered,
             )
-        )
-    RollupParticipation.objects.filter(campaign=campaign).delete()
-    RollupParticipation.objects.bulk_create(rows, batch_size=2000)
+            for row in participation_rows(campaign=campaign, hierarchy=hierarchy)
+        ),
+        batch_size=2000,
+    )

@@ -44,3 +44,14 @@ def distribution_text(distribution) -> str:
             "high": counts[2],
         }
     return " · ".join(f"{value}: {count}" for value, count in enumerate(counts, start=1))
+
+
+@register.filter
+def heat_bucket(value) -> int:
+    """Which of five colour steps an experience mean falls in (the number is always shown too)."""
+    if value is None:
+        return 0
+    for bucket, upper in ((1, 2.0), (2, 3.0), (3, 3.5), (4, 4.0)):
+        if value < upper:
+            return bucket
+    return 5

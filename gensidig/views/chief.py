@@ -7,8 +7,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from gensidig.models import Round
+from gensidig.models import Campaign, CampaignStatus, Round
 from gensidig.models.choices import Role
+from gensidig.services.access import joined_teams
 from gensidig.services.rounds import close_due_rounds, close_round
 
 from .scoping import get_round_for_user, teams_for_user
@@ -32,7 +33,18 @@ def dashboard(request):
     by_team = {team.pk: [] for team in teams}
     for round_ in rounds:
         by_team[round_.team_id].append(round_)
-    return render(request, "gensidig/chief/dashboard.html", {"teams": [(team, by_team[team.pk]) for team in teams]})
+    # Roll-ups: closed campaigns in which the user leads a team with teams below it.
+    led_with_children = teams.filter(children__isnull=False).distinct()
+    rollups = Campaign.objects.filter(status=CampaignStatus.CLOSED, rounds__team__in=led_with_children).distinct()
+    return render(
+        request,
+        "gensidig/chief/dashboard.html",
+        {
+            "teams": [(team, by_team[team.pk]) for team in teams],
+            "joined": joined_teams(request.user).select_related("organisation", "chief").order_by("name"),
+            "rollups": rollups.order_by("-closes_at"),
+        },
+    )
 
 
 @login_required
@@ -48,7 +60,10 @@ def round_detail(request, public_id: str):
 @require_POST
 def round_close(request, public_id: str):
     round_ = get_round_for_user(request, public_id)
-    if round_.is_open:
+    if round_.campaign_id:
+        # A campaign's rounds close together, with one suppression pattern for all of them.
+        messages.error(request, _("This round is part of a campaign and closes with it."))
+    elif round_.is_open:
         close_round(round_=round_)
         messages.success(request, _("The round is closed and the report is ready."))
     return redirect("gensidig:round", public_id=round_.public_id)

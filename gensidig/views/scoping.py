@@ -24,3 +24,27 @@ def get_round_for_user(request, public_id: str) -> Round:
     if round_ is None:
         raise Http404
     return round_
+
+
+def get_organisation_for_admin(request, slug: str):
+    """The organisation if the user administers it; otherwise 404, as if it did not exist."""
+    from gensidig.services.access import administered_organisations
+
+    organisation = administered_organisations(request.user).filter(slug=slug).first()
+    if organisation is None:
+        raise Http404
+    return organisation
+
+
+def get_campaign_for_admin(request, slug: str, public_id: str):
+    from gensidig.models import Campaign
+
+    organisation = get_organisation_for_admin(request, slug)
+    campaign = (
+        Campaign.objects.filter(organisation=organisation, public_id=public_id)
+        .select_related("root_team", "instrument", "organisation")
+        .first()
+    )
+    if campaign is None:
+        raise Http404
+    return campaign

@@ -1,0 +1,95 @@
+"""Importing the org chart from the web: upload, look at what will change, apply."""
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from gensidig.forms.organisation import ChartUploadForm
+from gensidig.models import ChartUpload
+from gensidig.services.orgchart import ChartRejected, apply_import, plan_import, read_chart
+
+from .scoping import get_organisation_for_admin
+
+# An upload waits this long for its preview to be applied, then it is thrown away.
+UPLOAD_KEPT = datetime.timedelta(days=1)
+PREVIEW_ROWS = 50
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def upload(request, slug: str):
+    organisation = get_organisation_for_admin(request, slug)
+    ChartUpload.objects.filter(uploaded_at__lt=timezone.now() - UPLOAD_KEPT).delete()
+    form = ChartUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        chart_file = form.cleaned_data["chart"]
+        stored = ChartUpload.objects.create(
+            organisation=organisation, uploaded_by=request.user, filename=chart_file.name, data=chart_file.read()
+        )
+        return redirect("gensidig:org-import-preview", slug=slug, public_id=stored.public_id)
+    return render(
+        request,
+        "gensidig/imports/upload.html",
+        {"organisation": organisation, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def preview(request, slug: str, public_id: str):
+    organisation = get_organisation_for_admin(request, slug)
+    stored = ChartUpload.objects.filter(
+        organisation=organisation, public_id=public_id, uploaded_by=request.user
+    ).first()
+    if stored is None:
+        raise Http404
+    chart = read_chart(data=bytes(stored.data), filename=stored.filename)
+    if not chart.is_valid:
+        return render(
+            request,
+            "gensidig/imports/errors.html",
+            {"organisation": organisation, "errors": chart.errors, "filename": stored.filename},
+            status=400,
+        )
+    if request.method == "POST":
+        try:
+            result = apply_import(organisation_slug=organisation.slug, chart=chart)
+        except ChartRejected as rejected:
+            return render(
+                request,
+                "gensidig/imports/errors.html",
+                {"organisation": organisation, "errors": rejected.errors, "filename": stored.filename},
+                status=400,
+            )
+        stored.delete()
+        plan = result.plan
+        messages.success(
+            request,
+            _("The org chart is imported: %(new)d new, %(changed)d changed, %(leaving)d left; %(teams)d teams formed.")
+            % {
+                "new": len(plan.new),
+                "changed": len(plan.changed),
+                "leaving": len(plan.leaving),
+                "teams": len(plan.teams_formed),
+            },
+        )
+        return redirect("gensidig:org-teams", slug=slug)
+    plan = plan_import(organisation=organisation, chart=chart)
+    return render(
+        request,
+        "gensidig/imports/preview.html",
+        {
+            "organisation": organisation,
+            "plan": plan,
+            "filename": stored.filename,
+            "limit": PREVIEW_ROWS,
+            "people_in_file": len(chart.rows),
+        },
+    )

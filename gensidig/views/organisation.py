@@ -1,0 +1,90 @@
+"""The organisation admin's pages: overview, people, teams and settings.
+
+Admins see people, teams, counts and roll-ups. No page here reads a team's answers.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from gensidig.forms.organisation import SettingsForm
+from gensidig.models import Campaign, Person, Team
+
+from .scoping import get_organisation_for_admin
+
+PEOPLE_PER_PAGE = 50
+
+
+@login_required
+def home(request, slug: str):
+    organisation = get_organisation_for_admin(request, slug)
+    context = {
+        "organisation": organisation,
+        "people": Person.objects.filter(organisation=organisation, active=True).count(),
+        "teams": Team.objects.filter(organisation=organisation, active=True).count(),
+        "campaigns": Campaign.objects.filter(organisation=organisation).order_by("-opens_on")[:5],
+    }
+    return render(request, "gensidig/organisation/home.html", context)
+
+
+@login_required
+def people(request, slug: str):
+    organisation = get_organisation_for_admin(request, slug)
+    query = request.GET.get("q", "").strip()[:100]
+    found = Person.objects.filter(organisation=organisation).select_related("manager").order_by("-active", "name")
+    if query:
+        found = found.filter(Q(name__icontains=query) | Q(email__icontains=query) | Q(unit__icontains=query))
+    page = Paginator(found, PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request, "gensidig/organisation/people.html", {"organisation": organisation, "page": page, "q": query}
+    )
+
+
+@login_required
+def teams(request, slug: str):
+    organisation = get_organisation_for_admin(request, slug)
+    all_teams = list(
+        Team.objects.filter(organisation=organisation, active=True)
+        .select_related("chief")
+        .annotate(n=Count("memberships", filter=Q(memberships__person__active=True)))
+        .order_by("name")
+    )
+    children = {}
+    for team in all_teams:
+        children.setdefault(team.parent_id, []).append(team)
+    ids = {team.pk for team in all_teams}
+    rows = []
+
+    def walk(team, depth):
+        rows.append((team, depth))
+        for child in children.get(team.pk, []):
+            walk(child, depth + 1)
+
+    for top in [t for t in all_teams if t.parent_id not in ids]:
+        walk(top, 0)
+    return render(
+        request,
+        "gensidig/organisation/teams.html",
+        {"organisation": organisation, "rows": rows, "k": organisation.anonymity_threshold},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_page(request, slug: str):
+    organisation = get_organisation_for_admin(request, slug)
+    form = SettingsForm(request.POST or None, instance=organisation)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("The settings are saved. Rounds already open keep their threshold."))
+        return redirect("gensidig:org-settings", slug=organisation.slug)
+    return render(
+        request,
+        "gensidig/organisation/settings.html",
+        {"organisation": organisation, "form": form},
+        status=400 if form.errors else 200,
+    )
