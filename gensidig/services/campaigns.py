@@ -14,7 +14,7 @@ from gensidig.models import Campaign, CampaignStatus, Organisation, Round, Team
 from gensidig.models.choices import RoundStatus
 from gensidig.services.access import descendants
 from gensidig.services.instruments import current_instrument
-from gensidig.services.rounds import open_rounds
+from gensidig.services.rounds import RoundError, open_rounds
 
 
 class CampaignError(ValueError):
@@ -110,13 +110,16 @@ def launch_campaign(
         campaign.status = CampaignStatus.OPEN
         campaign.save(update_fields=["instrument", "status"])
         campaign.excluded_teams.set(t.team for t in teams if t.team.pk in excluded_team_ids or t.leaders == 0)
-        opened = open_rounds(
-            teams=included,
-            closes_at=campaign.closes_at,
-            threshold=campaign.anonymity_threshold,
-            campaign=campaign,
-            now=now,
-        )
+        try:
+            opened = open_rounds(
+                teams=included,
+                closes_at=campaign.closes_at,
+                threshold=campaign.anonymity_threshold,
+                campaign=campaign,
+                now=now,
+            )
+        except RoundError as error:
+            raise CampaignError(str(error)) from error
         rounds = [round_ for round_, _links in opened]
         mailing.queue_invitations(rounds=rounds)
     return rounds

@@ -36,7 +36,7 @@ def participation_rows(*, campaign: Campaign, hierarchy) -> list[ParticipationRo
     pattern = suppression_pattern(
         hierarchy.units(answered),
         k=campaign.anonymity_threshold,
-        known_own=with_children | hierarchy.without_round(),
+        known_own=with_children,
     )
     rows = []
     for team_id in hierarchy.team_ids:

@@ -54,12 +54,14 @@ class Hierarchy:
     def units(self, n_of: dict[int, int]) -> list[Unit]:
         return [Unit(key=t, parent=self.parent[t], n=n_of.get(t, 0)) for t in self.team_ids]
 
-    def without_round(self) -> set[int]:
-        """Teams in the branch with no round of their own (left out, or no leaders): known empty."""
-        return {t for t in self.team_ids if t not in self.round_of}
-
 
 def campaign_hierarchy(campaign: Campaign) -> Hierarchy:
+    """The campaign's teams with a round, as a tree following the org chart.
+
+    A team of the branch without a round of its own (left out, or without leaders) is not a
+    node: the teams below it hang from its nearest ancestor with a round. Its empty own cell would
+    otherwise be a hidden term known to everyone, and force needless suppression around it.
+    """
     rounds = {r.team_id: r for r in Round.objects.filter(campaign=campaign).select_related("instrument")}
     organisation = campaign.organisation
     if campaign.root_team_id:
@@ -69,27 +71,20 @@ def campaign_hierarchy(campaign: Campaign) -> Hierarchy:
         }
     else:
         ids = set(Team.objects.filter(organisation=organisation).values_list("pk", flat=True))
-    parents = dict(Team.objects.filter(pk__in=ids).values_list("pk", "parent_id"))
-    parent = {t: (p if p in ids else None) for t, p in parents.items()}
+    org_parent = dict(Team.objects.filter(pk__in=ids).values_list("pk", "parent_id"))
+
+    def nearest_with_round(team_id: int) -> int | None:
+        ancestor = org_parent.get(team_id)
+        while ancestor is not None and ancestor in ids and ancestor not in rounds:
+            ancestor = org_parent.get(ancestor)
+        return ancestor if ancestor in rounds else None
+
+    parent = {team_id: nearest_with_round(team_id) for team_id in rounds}
     children: dict[int, list[int]] = defaultdict(list)
     for team_id, parent_id in parent.items():
         if parent_id is not None:
             children[parent_id].append(team_id)
-    # A team without a round and without a branch below it adds nothing and is left out of the tree.
-    keep = {t for t in ids if t in rounds or _has_round_below(t, children, rounds)}
-    parent = {t: (p if p in keep else None) for t, p in parent.items() if t in keep}
-    children = defaultdict(list, {t: [c for c in cs if c in keep] for t, cs in children.items() if t in keep})
-    return Hierarchy(team_ids=sorted(keep), parent=parent, children=children, round_of=rounds)
-
-
-def _has_round_below(team_id, children, rounds) -> bool:
-    stack = list(children[team_id])
-    while stack:
-        current = stack.pop()
-        if current in rounds:
-            return True
-        stack.extend(children[current])
-    return False
+    return Hierarchy(team_ids=sorted(rounds), parent=parent, children=children, round_of=rounds)
 
 
 def compute_campaign_results(*, campaign: Campaign) -> None:
@@ -112,12 +107,11 @@ def compute_campaign_results(*, campaign: Campaign) -> None:
     ).values_list("round_id", "item_id", "scale", *RatingCounter.VALUE_FIELDS):
         own_counts[(team_of_round[round_id], item_id, scale)] = dict(enumerate(per_value))
 
-    known_empty = hierarchy.without_round()
     hidden_own: dict[int, set[tuple[int, str]]] = defaultdict(set)
     rollup_rows, branch_figures = [], {}
     for item, scale in questions:
         n_own = {t: st.answered(own_counts.get((t, item.pk, scale), {})) for t in hierarchy.team_ids}
-        pattern = suppression_pattern(hierarchy.units(n_own), k=k, known_own=known_empty)
+        pattern = suppression_pattern(hierarchy.units(n_own), k=k)
         for team_id in hierarchy.team_ids:
             if not pattern.own_shown(team_id):
                 hidden_own[team_id].add((item.pk, scale))
