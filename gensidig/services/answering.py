@@ -91,17 +91,23 @@ class Ticket:
     instrument: Instrument
 
 
-def ticket_for(*, token_hash: str) -> Ticket | None:
-    """The ticket behind a link, used or not; None for a link nobody was given."""
+def invitation_id_for(*, token_hash: str) -> int | None:
+    """The invitation a link belongs to, used or not; None for a link nobody was given."""
+    return Invitation.objects.filter(token_hash=token_hash).values_list("pk", flat=True).first()
+
+
+def ticket_for(*, token_hash: str | None = None, invitation_id: int | None = None) -> Ticket | None:
+    """The ticket behind a link or an invitation id, used or not; None if there is none."""
     quote = connection.ops.quote_name
     invitation, round_ = quote(Invitation._meta.db_table), quote(Round._meta.db_table)
+    column, value = ("token_hash", token_hash) if token_hash is not None else ("id", invitation_id)
     # Plain SQL: this runs once per submission, and the ORM took longer to build it than to run it.
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT i.{quote('id')}, i.{quote('round_id')}, i.{quote('role')}, i.{quote('used')}, "  # noqa: S608
             f"r.{quote('instrument_id')} FROM {invitation} i JOIN {round_} r ON r.{quote('id')} = i.{quote('round_id')} "
-            f"WHERE i.{quote('token_hash')} = %s",
-            [token_hash],
+            f"WHERE i.{quote(column)} = %s",
+            [value],
         )
         row = cursor.fetchone()
     if row is None:
@@ -110,17 +116,16 @@ def ticket_for(*, token_hash: str) -> Ticket | None:
     return Ticket(invitation_id, round_id, role, bool(used), instrument_by_id(instrument_id))
 
 
-def usable_invitation(*, token_hash: str) -> Invitation | None:
-    """The invitation behind a link if it can still be answered, else None (one answer for all cases).
+def usable_invitation(*, token_hash: str | None = None, invitation_id: int | None = None) -> Invitation | None:
+    """The invitation behind a link (or an id) if it can still be answered, else None (one answer for all cases).
 
     With its round and instrument, for the pages of the form; the team and person load lazily.
     """
-    invitation = (
-        Invitation.objects.select_related("round__instrument")
-        .defer("round__instrument__content")  # the text is parsed once per process, not read per request
-        .filter(token_hash=token_hash)
-        .first()
+    found = Invitation.objects.select_related("round__instrument").defer(
+        "round__instrument__content"  # the text is parsed once per process, not read per request
     )
+    found = found.filter(token_hash=token_hash) if token_hash is not None else found.filter(pk=invitation_id)
+    invitation = found.first()
     if invitation is None or invitation.used or not invitation.round.accepts_answers():
         return None
     return invitation

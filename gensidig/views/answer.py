@@ -20,6 +20,7 @@ from gensidig.services.answering import (
     MAX_COMMENT_LENGTH,
     AnswersRejected,
     InvitationUnusable,
+    invitation_id_for,
     questions_for,
     submit_answers,
     ticket_for,
@@ -37,7 +38,10 @@ INTRO_STEP = 0
 @require_http_methods(["GET", "HEAD"])
 def token_intake(request: HttpRequest, token: str) -> HttpResponse:
     # The same redirect whatever the token, so the response tells nothing about it.
-    request.session[SESSION_KEY] = hash_token(token) if looks_like_token(token) else ""
+    # The session keeps which invitation the link was for, not the link itself: a reminder may
+    # replace the link while someone is answering, and their answers must still be accepted.
+    invitation_id = invitation_id_for(token_hash=hash_token(token)) if looks_like_token(token) else None
+    request.session[SESSION_KEY] = invitation_id or 0
     return HttpResponseRedirect(reverse("gensidig:answer"))
 
 
@@ -49,13 +53,13 @@ def _unusable(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def answer(request: HttpRequest) -> HttpResponse:
-    token_hash = request.session.get(SESSION_KEY) or ""
-    if request.method == "POST" and request.POST.get("action") == "send" and token_hash:
-        sent = _send_complete_form(request, token_hash)
+    invitation_id = request.session.get(SESSION_KEY) or 0
+    if request.method == "POST" and request.POST.get("action") == "send" and invitation_id:
+        sent = _send_complete_form(request, invitation_id)
         if sent is not None:
             return sent
 
-    invitation = usable_invitation(token_hash=token_hash) if token_hash else None
+    invitation = usable_invitation(invitation_id=invitation_id) if invitation_id else None
     if invitation is None:
         return _unusable(request)
     round_ = invitation.round
@@ -89,13 +93,13 @@ def answer(request: HttpRequest) -> HttpResponse:
     return render(request, "gensidig/errors/bad_request.html", status=400)
 
 
-def _send_complete_form(request: HttpRequest, token_hash: str) -> HttpResponse | None:
+def _send_complete_form(request: HttpRequest, invitation_id: int) -> HttpResponse | None:
     """The common case, and the hot path: the last page is sent with every answer valid.
 
     It needs no form, no page and no team, so it reads none. Anything else (a missing or wrong
     answer, a used link) returns None and goes the long way, which says what is wrong.
     """
-    ticket = ticket_for(token_hash=token_hash)
+    ticket = ticket_for(invitation_id=invitation_id)
     if ticket is None or ticket.used:
         return None
     themes = framework_for(ticket.instrument, fw.LANGUAGES[0]).themes

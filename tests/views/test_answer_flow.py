@@ -50,7 +50,7 @@ def test_opening_a_link_moves_the_token_into_the_session_and_redirects_away_from
     assert link.token not in response["Location"]
     assert response["Referrer-Policy"] == "no-referrer"
     assert "no-store" in response["Cache-Control"]
-    assert client.session["answer_invitation"] == hash_token(link.token)
+    assert client.session["answer_invitation"] == Invitation.objects.get(token_hash=hash_token(link.token)).pk
     assert link.token not in str(dict(client.session))
 
 
@@ -101,6 +101,16 @@ def test_a_leader_answers_theme_by_theme_and_the_answers_travel_along(client, op
     assert counted(round_) == len(questions)
     assert Comment.objects.get(round=round_).text == "Kommentar om autonomy – æøå"
     assert client.get(ANSWER_URL).status_code == 404  # the link is used up; the same neutral page as any other
+
+
+def test_a_new_link_sent_while_someone_answers_does_not_cut_them_off(client, opened):
+    from gensidig.services.rounds import reissue_links
+
+    round_, links = opened
+    visit(client, leader_links(links)[0])
+    reissue_links(round_=round_)  # a reminder went out with a new link meanwhile
+    assert client.post(ANSWER_URL, full_post(round_, Role.LEADER)).status_code == 303
+    assert used(round_) == 1
 
 
 def test_going_back_keeps_the_answers_of_the_page_left(client, opened):
