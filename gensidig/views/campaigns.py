@@ -16,6 +16,16 @@ from gensidig.services.participation import live_participation
 from .scoping import get_campaign_for_admin, get_organisation_for_admin
 
 
+def _reminder_totals(mail) -> list[tuple[int, int, int]]:
+    """(number, sent, failed) per reminder, summed over the campaign's rounds. Counts only."""
+    totals: dict[int, list[int]] = {}
+    for reminder in mail.reminders:
+        sent_failed = totals.setdefault(reminder.number, [0, 0])
+        sent_failed[0] += reminder.sent
+        sent_failed[1] += reminder.failed
+    return [(number, sent, failed) for number, (sent, failed) in sorted(totals.items())]
+
+
 @login_required
 def campaign_list(request, slug: str):
     organisation = get_organisation_for_admin(request, slug)
@@ -65,9 +75,11 @@ def campaign_detail(request, slug: str, public_id: str):
         }
     else:
         rounds = Round.objects.filter(campaign=campaign)
+        mail = mailing.mail_status(rounds=rounds)
         context |= {
             "participation": live_participation(campaign=campaign),
-            "mail": mailing.mail_status(rounds=rounds),
+            "mail": mail,
+            "reminders": _reminder_totals(mail),
             "round_count": rounds.count(),
         }
     return render(request, "gensidig/campaigns/detail.html", context)

@@ -1,0 +1,174 @@
+"""Every URL, tried by someone who should not see it: an outsider, another organisation's admin,
+a leader, a chief of another branch, and an anonymous visitor. They get nothing."""
+
+import datetime
+
+import pytest
+from django.urls import get_resolver, reverse
+from django.utils import timezone
+
+from gensidig.models import ChartUpload, OrganisationAdmin, Round, Team, User
+from gensidig.services.access import add_admin
+from gensidig.services.campaigns import close_campaign, create_campaign, launch_campaign
+from gensidig.services.orgchart import apply_import, read_chart
+from gensidig.services.rounds import reissue_links
+from gensidig.services.signin import user_for_email
+
+from ..factories import answer, answers_for
+
+pytestmark = pytest.mark.django_db
+
+CHART = [("top@a.dk", "Top", "", "Forvaltningen")]
+CHART += [(f"chief{c}@a.dk", f"Chef {c}", "top@a.dk", f"Område {c}") for c in "12"]
+CHART += [(f"l1{i}@a.dk", f"Leder 1{i}", "chief1@a.dk", "Område 1") for i in range(5)]
+CHART += [(f"l2{i}@a.dk", f"Leder 2{i}", "chief2@a.dk", "Område 2") for i in range(5)]
+
+PUBLIC = {
+    "home",
+    "about",
+    "login",
+    "logout",
+    "sign-in-link",
+    "sign-in-link-use",
+    "token-intake",
+    "answer",
+    "answer-thanks",
+    "health",
+}
+
+
+@pytest.fixture
+def world():
+    chart = read_chart(
+        data=("email;name;manager_email;unit\n" + "\n".join(";".join(r) for r in CHART)).encode(), filename="a.csv"
+    )
+    organisation = apply_import(organisation_slug="a", organisation_name="A", chart=chart).organisation
+    add_admin(email="hr@a.dk", organisation_slug="a")
+    add_admin(email="hr@b.dk", organisation_slug="b", organisation_name="B")
+    campaign = create_campaign(
+        organisation=organisation,
+        name="Runde",
+        root_team=None,
+        opens_on=timezone.localdate(),
+        closes_at=timezone.now() + datetime.timedelta(days=9),
+    )
+    launch_campaign(campaign=campaign)
+    for round_ in Round.objects.filter(campaign=campaign):
+        for link in reissue_links(round_=round_):
+            answer(link, answers_for(round_, link.role, 4))
+    close_campaign(campaign=campaign)
+    draft = create_campaign(
+        organisation=organisation,
+        name="Næste",
+        root_team=None,
+        opens_on=timezone.localdate(),
+        closes_at=timezone.now() + datetime.timedelta(days=30),
+    )
+    upload = ChartUpload.objects.create(
+        organisation=organisation, uploaded_by=User.objects.get(email="hr@a.dk"), filename="a.csv", data=b"email\n"
+    )
+    top_team = Team.objects.get(organisation=organisation, chief__email="top@a.dk")
+    area = Team.objects.get(organisation=organisation, chief__email="chief1@a.dk")
+    area_round = Round.objects.get(campaign=campaign, team=area)
+    for email in ("top@a.dk", "chief1@a.dk", "chief2@a.dk", "l10@a.dk"):
+        user_for_email(email)
+    return {
+        "slug": "a",
+        "campaign": campaign.public_id,
+        "draft": draft.public_id,
+        "upload": upload.public_id,
+        "top_team": top_team.public_id,
+        "area_team": area.public_id,
+        "area_round": area_round.public_id,
+    }
+
+
+def protected_urls(w):
+    """(name, url, methods) for every URL that needs a signed-in user with a role."""
+    slug, c = w["slug"], w["campaign"]
+    return [
+        ("org", reverse("gensidig:org", args=[slug]), "get"),
+        ("org-people", reverse("gensidig:org-people", args=[slug]), "get"),
+        ("org-teams", reverse("gensidig:org-teams", args=[slug]), "get"),
+        ("org-settings", reverse("gensidig:org-settings", args=[slug]), "get post"),
+        ("org-import", reverse("gensidig:org-import", args=[slug]), "get post"),
+        ("org-import-preview", reverse("gensidig:org-import-preview", args=[slug, w["upload"]]), "get post"),
+        ("campaigns", reverse("gensidig:campaigns", args=[slug]), "get"),
+        ("campaign-new", reverse("gensidig:campaign-new", args=[slug]), "get post"),
+        ("campaign", reverse("gensidig:campaign", args=[slug, c]), "get"),
+        ("campaign-progress", reverse("gensidig:campaign-progress", args=[slug, c]), "get"),
+        ("campaign-launch", reverse("gensidig:campaign-launch", args=[slug, w["draft"]]), "post"),
+        ("campaign-close", reverse("gensidig:campaign-close", args=[slug, c]), "post"),
+        ("campaign-resend", reverse("gensidig:campaign-resend", args=[slug, c]), "post"),
+        ("rollup-start", reverse("gensidig:rollup-start", args=[c]), "get"),
+        ("rollup", reverse("gensidig:rollup", args=[c, w["top_team"]]), "get"),
+        ("round", reverse("gensidig:round", args=[w["area_round"]]), "get"),
+        ("round-close", reverse("gensidig:round-close", args=[w["area_round"]]), "post"),
+        ("report", reverse("gensidig:report", args=[w["area_round"]]), "get"),
+        ("report-theme", reverse("gensidig:report-theme", args=[w["area_round"], "direction"]), "get"),
+    ]
+
+
+def test_every_url_is_covered_by_these_tests(world):
+    names = {pattern.name for pattern in get_resolver().url_patterns[0].url_patterns if pattern.name}
+    covered = {name for name, _url, _methods in protected_urls(world)} | PUBLIC
+    assert names == covered, f"add new URLs to tests/views/test_access.py: {names ^ covered}"
+
+
+def sign_in(client, email):
+    client.force_login(User.objects.filter(email=email).first() or User.objects.create_user(email=email))
+    return client
+
+
+def tried(client, w):
+    for name, url, methods in protected_urls(w):
+        for method in methods.split():
+            yield name, method, getattr(client, method)(url)
+
+
+@pytest.mark.parametrize("who", ["outsider@x.dk", "hr@b.dk", "l10@a.dk"])
+def test_people_without_a_role_here_get_nothing_anywhere(client, world, who):
+    sign_in(client, who)
+    for name, method, response in tried(client, world):
+        assert response.status_code in (404, 405), (who, name, method, response.status_code)
+        assert b"Forvaltningen" not in response.content
+
+
+def test_an_anonymous_visitor_is_sent_to_sign_in_from_every_protected_url(client, world):
+    for name, method, response in tried(client, world):
+        assert response.status_code == 302 and "/login/" in response["Location"], (name, method)
+
+
+def test_a_chief_sees_the_roll_up_of_their_branch_but_not_the_branch_above_or_beside(client, world):
+    sign_in(client, "chief1@a.dk")
+    assert client.get(reverse("gensidig:rollup", args=[world["campaign"], world["area_team"]])).status_code == 200
+    assert client.get(reverse("gensidig:rollup", args=[world["campaign"], world["top_team"]])).status_code == 404
+    beside = Team.objects.get(chief__email="chief2@a.dk").public_id
+    assert client.get(reverse("gensidig:rollup", args=[world["campaign"], beside])).status_code == 404
+    assert client.get(reverse("gensidig:org", args=["a"])).status_code == 404
+
+
+def test_the_admin_sees_counts_and_roll_ups_but_never_a_teams_report(client, world):
+    sign_in(client, "hr@a.dk")
+    assert client.get(reverse("gensidig:org", args=["a"])).status_code == 200
+    assert client.get(reverse("gensidig:campaign", args=["a", world["campaign"]])).status_code == 200
+    assert client.get(reverse("gensidig:rollup", args=[world["campaign"], world["top_team"]])).status_code == 200
+    assert client.get(reverse("gensidig:report", args=[world["area_round"]])).status_code == 404
+    assert client.get(reverse("gensidig:round", args=[world["area_round"]])).status_code == 404
+
+
+def test_the_chief_of_chiefs_sees_their_own_report_and_the_whole_roll_up(client, world):
+    sign_in(client, "top@a.dk")
+    top_round = Round.objects.get(team__public_id=world["top_team"], campaign__public_id=world["campaign"])
+    assert client.get(reverse("gensidig:report", args=[top_round.public_id])).status_code == 200
+    assert client.get(reverse("gensidig:report", args=[world["area_round"]])).status_code == 404
+    response = client.get(reverse("gensidig:rollup", args=[world["campaign"], world["top_team"]]))
+    assert response.status_code == 200
+    assert "Område 1" in response.content.decode()
+
+
+def test_no_admin_page_reaches_the_stored_answers():
+    from django.conf import settings
+
+    assert "django.contrib.admin" not in settings.INSTALLED_APPS
+    assert OrganisationAdmin._meta.app_label == "gensidig"
