@@ -114,16 +114,18 @@ def test_the_console_command_accepts_hyphenated_names(monkeypatch):
 def test_the_demo_loads_and_can_run_twice():
     for _ in range(2):
         out, _err = run("demo", "--no-serve", "--port", "8123")
-        assert CHIEF_EMAIL in out
+        assert CHIEF_EMAIL in out and "hr@demo.gensidig.dk" in out
         assert len(LINK.findall(out)) == 2
     organisation = Organisation.objects.get(slug=DEMO_SLUG)
     assert Organisation.objects.filter(slug=DEMO_SLUG).count() == 1
     rounds = Round.objects.filter(team__organisation=organisation)
-    assert rounds.filter(status="closed").count() == 2 and rounds.filter(status="open").count() == 1
+    assert rounds.filter(status="open").count() == 1
+    assert rounds.filter(status="closed", campaign__isnull=False).count() == 6  # one campaign, every team
     main_team = organisation.teams.get(name="Sundhed og Ældre")
     assert main_team.rounds.get(number=1).summary.leader_figures_shown
-    small = organisation.teams.get(name="Stab og Udvikling").rounds.get()
+    small = organisation.teams.get(name="Hjemmeplejen Nord").rounds.get()
     assert not small.summary.leader_figures_shown  # the team that shows how figures are withheld
+    assert main_team.children.filter(name="Hjemmeplejen Nord").exists()  # a chief of chiefs, with a roll-up
     token = LINK.findall(out)[0]
     from gensidig.services.answering import usable_invitation
     from gensidig.services.tokens import hash_token

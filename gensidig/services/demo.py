@@ -13,17 +13,23 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from gensidig.models import Organisation, Round, Team, User
+from gensidig.models import Campaign, InvitationMail, MailStatus, Organisation, Round, Team, User
 from gensidig.models.choices import DONT_KNOW, Role, Scale
+from gensidig.services.access import add_admin
 from gensidig.services.answering import Answers, questions_for, submit_answers, ticket_for
-from gensidig.services.rounds import AnswerLink, close_round, open_round
-from gensidig.services.teams import create_team
+from gensidig.services.campaigns import close_campaign, create_campaign, launch_campaign
+from gensidig.services.orgchart import apply_import, read_chart
+from gensidig.services.rounds import open_round, reissue_links
+from gensidig.services.signin import user_for_email
 from gensidig.services.tokens import hash_token
 
 DEMO_SLUG = "demo"
 DEMO_DOMAIN = "demo.gensidig.dk"
 DEMO_PASSWORD = "demo-gensidig"  # noqa: S105 - a published demo login, not a secret
 CHIEF_EMAIL = f"chef@{DEMO_DOMAIN}"
+ADMIN_EMAIL = f"hr@{DEMO_DOMAIN}"
+# The chief of a team of three: their leaders' figures are withheld.
+SMALL_TEAM_CHIEF_EMAIL = f"leder1@{DEMO_DOMAIN}"
 
 # How the demo team's leaders see their chief, theme by theme: (importance, experience).
 LEADER_PROFILE = {
@@ -72,7 +78,10 @@ DEMO_COMMENTS = {
 class DemoLinks:
     base_url: str
     chief_email: str
+    admin_email: str
+    small_team_chief_email: str
     password: str
+    campaign: Campaign
     closed_report: Round
     small_team_report: Round
     open_round: Round
@@ -116,75 +125,107 @@ def _chief_answers(rng: random.Random, round_: Round) -> Answers:
     return Answers(ratings=ratings, comments={})
 
 
-def _answer(links: list[AnswerLink], round_: Round, rng: random.Random, *, leaders: int, chief: bool) -> None:
-    leader_links = [link for link in links if link.role == Role.LEADER][:leaders]
-    comment_pool = {theme: list(texts) for theme, texts in DEMO_COMMENTS.items()}
-    for link in leader_links:
-        answers = _leader_answers(rng, round_, comment_pool=comment_pool)
-        submit_answers(ticket=ticket_for(token_hash=hash_token(link.token)), answers=answers)
-    if chief:
-        chief_link = next(link for link in links if link.role == Role.CHIEF)
-        submit_answers(ticket=ticket_for(token_hash=hash_token(chief_link.token)), answers=_chief_answers(rng, round_))
-
-
 def remove_demo() -> None:
     with transaction.atomic():
         organisation = Organisation.objects.filter(slug=DEMO_SLUG).first()
         if organisation:
+            Campaign.objects.filter(organisation=organisation).delete()
             Round.objects.filter(team__organisation=organisation).delete()
             Team.objects.filter(organisation=organisation).delete()
             organisation.delete()
         User.objects.filter(email__endswith=f"@{DEMO_DOMAIN}").delete()
 
 
+def _person(local: str, name: str, manager: str, unit: str) -> str:
+    manager_email = f"{manager}@{DEMO_DOMAIN}" if manager else ""
+    return f"{local}@{DEMO_DOMAIN};{name};{manager_email};{unit}"
+
+
+def demo_chart() -> bytes:
+    """The demo municipality's org chart, as HR would upload it (Danish headers, semicolons)."""
+    rows = [
+        _person("direktor", "Anne Lund", "", "Direktionen"),
+        _person("chef", "Mette Holm", "direktor", "Sundhed og Ældre"),
+        _person("kultur", "Jonas Bæk", "direktor", "Kultur og Fritid"),
+        _person("stab", "Sofie Krogh", "direktor", "Stab og Udvikling"),
+    ]
+    rows += [_person(f"leder{i}", f"Leder {i}", "chef", "Sundhed og Ældre") for i in range(1, 10)]
+    rows[4] = _person("leder1", "Ole Ærø", "chef", "Hjemmeplejen Nord")
+    rows[5] = _person("leder2", "Åse Østergaard", "chef", "Plejecenter Solhøj")
+    rows += [_person(f"hjem{i}", f"Gruppeleder {i}", "leder1", "Hjemmeplejen Nord") for i in range(1, 4)]
+    rows += [_person(f"sol{i}", f"Afdelingsleder {i}", "leder2", "Plejecenter Solhøj") for i in range(1, 7)]
+    rows += [_person(f"kultur{i}", f"Leder K{i}", "kultur", "Kultur og Fritid") for i in range(1, 7)]
+    rows += [_person(f"stab{i}", f"Konsulentleder {i}", "stab", "Stab og Udvikling") for i in range(1, 5)]
+    return ("e-mail;navn;leder;enhed\n" + "\n".join(rows)).encode("utf-8")
+
+
+def _answer_round(round_: Round, rng: random.Random, *, leaders: int, chief: bool) -> None:
+    links = reissue_links(round_=round_)
+    comment_pool = {theme: list(texts) for theme, texts in DEMO_COMMENTS.items()}
+    for link in [link for link in links if link.role == Role.LEADER][:leaders]:
+        answers = _leader_answers(rng, round_, comment_pool=comment_pool)
+        submit_answers(ticket=ticket_for(token_hash=hash_token(link.token)), answers=answers)
+    if chief:
+        link = next(link for link in links if link.role == Role.CHIEF)
+        submit_answers(ticket=ticket_for(token_hash=hash_token(link.token)), answers=_chief_answers(rng, round_))
+
+
 def build_demo(*, base_url: str, seed: int = 2016) -> DemoLinks:
-    """Replace the demo organisation: a team with a closed and an open round, and a small team."""
+    """Replace the demo municipality: its chart, a closed campaign with roll-ups, and an open round."""
     rng = random.Random(seed)
     remove_demo()
     now = timezone.now()
-    organisation = Organisation.objects.create(
-        slug=DEMO_SLUG, name="Demo Kommune", privacy_contact=f"dpo@{DEMO_DOMAIN}", retention_months=36
-    )
-    main = create_team(
+    organisation = apply_import(
+        organisation_slug=DEMO_SLUG,
+        organisation_name="Demo Kommune",
+        chart=read_chart(data=demo_chart(), filename="organisation.csv"),
+    ).organisation
+    Organisation.objects.filter(pk=organisation.pk).update(privacy_contact=f"dpo@{DEMO_DOMAIN}")
+    add_admin(email=ADMIN_EMAIL, organisation_slug=DEMO_SLUG)
+    for email in (CHIEF_EMAIL, ADMIN_EMAIL, SMALL_TEAM_CHIEF_EMAIL, f"direktor@{DEMO_DOMAIN}"):
+        user = user_for_email(email)
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+
+    campaign = create_campaign(
         organisation=organisation,
-        name="Sundhed og Ældre",
-        chief_email=CHIEF_EMAIL,
-        chief_name="Mette Holm",
-        leader_emails=[f"leder{i}@{DEMO_DOMAIN}" for i in range(1, 10)],
+        name="Forår 2026",
+        root_team=None,
+        opens_on=timezone.localdate(now),
+        closes_at=now + datetime.timedelta(days=1),
     )
-    small = create_team(
-        organisation=organisation,
-        name="Stab og Udvikling",
-        chief_email=CHIEF_EMAIL,
-        leader_emails=[f"stab{i}@{DEMO_DOMAIN}" for i in range(1, 4)],
-    )
-    chief = main.chief.user
-    chief.set_password(DEMO_PASSWORD)
-    chief.first_name = "Mette"
-    chief.save()
+    rounds = launch_campaign(campaign=campaign, now=now)
+    # The demo's invitations are not e-mailed to anyone.
+    InvitationMail.objects.filter(invitation__round__campaign=campaign).update(status=MailStatus.SENT)
+    for round_ in rounds:
+        leaders = round_.leaders_invited
+        _answer_round(round_, rng, leaders=leaders - (1 if leaders > 5 else 0), chief=True)
+    close_campaign(campaign=campaign, now=now)
 
-    first, links = open_round(team=main, closes_at=now + datetime.timedelta(days=1), now=now)
-    _answer(links, first, rng, leaders=8, chief=True)
-    first = close_round(round_=first)
-
-    small_round, small_links = open_round(team=small, closes_at=now + datetime.timedelta(days=1), now=now)
-    _answer(small_links, small_round, rng, leaders=3, chief=True)
-    small_round = close_round(round_=small_round)
-
+    main = Team.objects.get(organisation=organisation, chief__email=CHIEF_EMAIL)
+    small = Team.objects.get(organisation=organisation, chief__email=SMALL_TEAM_CHIEF_EMAIL)
     in_two_weeks = timezone.localtime(now).replace(hour=16, minute=0, second=0, microsecond=0) + datetime.timedelta(
         days=14
     )
     second, open_links = open_round(team=main, closes_at=in_two_weeks, now=now)
-    _answer(open_links, second, rng, leaders=4, chief=False)
-    unused_leader = [link for link in open_links if link.role == Role.LEADER][4]
+    leader_links = [link for link in open_links if link.role == Role.LEADER]
+    for link in leader_links[:4]:
+        comment_pool = {theme: list(texts) for theme, texts in DEMO_COMMENTS.items()}
+        submit_answers(
+            ticket=ticket_for(token_hash=hash_token(link.token)),
+            answers=_leader_answers(rng, second, comment_pool=comment_pool),
+        )
     chief_link = next(link for link in open_links if link.role == Role.CHIEF)
     return DemoLinks(
         base_url=base_url,
         chief_email=CHIEF_EMAIL,
+        admin_email=ADMIN_EMAIL,
+        small_team_chief_email=SMALL_TEAM_CHIEF_EMAIL,
         password=DEMO_PASSWORD,
-        closed_report=first,
-        small_team_report=small_round,
+        campaign=campaign,
+        closed_report=Round.objects.get(campaign=campaign, team=main),
+        small_team_report=Round.objects.get(campaign=campaign, team=small),
         open_round=second,
-        leader_link=f"{base_url}/a/{unused_leader.token}/",
+        leader_link=f"{base_url}/a/{leader_links[4].token}/",
         chief_link=f"{base_url}/a/{chief_link.token}/",
     )
