@@ -20,6 +20,10 @@ from gensidig.services.instruments import framework_for
 from gensidig.services.results import comments_threshold
 
 
+class ReportGone(Exception):
+    """The round's answers were deleted when the organisation's retention period ended."""
+
+
 @dataclass
 class Figure:
     """One leaders' figure as a report shows it: a mean with its spread, or withheld."""
@@ -172,7 +176,9 @@ class Report:
 def build_report(*, round_: Round, language: str) -> Report:
     """The report of a closed round in a language: three queries whatever the team's size."""
     framework = framework_for(round_.instrument, language)
-    summary = RoundSummary.objects.get(round=round_)
+    summary = RoundSummary.objects.filter(round=round_).first()
+    if summary is None:
+        raise ReportGone
     themes = {s.theme_key: s for s in ThemeStatistic.objects.filter(round=round_)}
     rows = {(r.item.key, r.role, r.scale): r for r in ItemStatistic.objects.filter(round=round_).select_related("item")}
 

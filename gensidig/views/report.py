@@ -6,7 +6,7 @@ from django.shortcuts import render
 from django.utils import translation
 
 from gensidig.services import report_charts
-from gensidig.services.reports import build_report, comments_for
+from gensidig.services.reports import ReportGone, build_report, comments_for
 from gensidig.services.rounds import close_round
 
 from .scoping import get_round_for_user
@@ -19,12 +19,27 @@ def _closed_report(request, public_id: str):
     if not round_.is_closed:
         # Nothing about answers is shown before the round closes (rule 5).
         raise Http404
-    return build_report(round_=round_, language=translation.get_language())
+    try:
+        return build_report(round_=round_, language=translation.get_language())
+    except ReportGone:
+        raise _Gone(round_) from None
+
+
+class _Gone(Exception):
+    def __init__(self, round_):
+        self.round = round_
+
+
+def _gone(request, round_):
+    return render(request, "gensidig/report/gone.html", {"round": round_}, status=410)
 
 
 @login_required
 def overview(request, public_id: str):
-    report = _closed_report(request, public_id)
+    try:
+        report = _closed_report(request, public_id)
+    except _Gone as gone:
+        return _gone(request, gone.round)
     return render(
         request,
         "gensidig/report/overview.html",
@@ -43,7 +58,10 @@ def overview(request, public_id: str):
 
 @login_required
 def theme(request, public_id: str, theme_key: str):
-    report = _closed_report(request, public_id)
+    try:
+        report = _closed_report(request, public_id)
+    except _Gone as gone:
+        return _gone(request, gone.round)
     theme_report = report.theme(theme_key)
     if theme_report is None:
         raise Http404
