@@ -102,6 +102,11 @@ class Organisation(models.Model):
     def __str__(self):
         return self.name
 
+    def language_for(self, person_language: str | None) -> str:
+        """The language to write to someone in: their own if the organisation offers it."""
+        offered = self.languages or [Language.DANISH]
+        return person_language if person_language in offered else offered[0]
+
 
 class Person(models.Model):
     """Someone in the organisation's chart. Leaders never need an account to answer."""

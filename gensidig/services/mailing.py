@@ -39,7 +39,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from gensidig.models import Campaign, Invitation, InvitationMail, MailStatus, Person, ReminderBatch, Round
-from gensidig.models.choices import Language, Role, RoundStatus
+from gensidig.models.choices import Role, RoundStatus
 from gensidig.services.results import comments_threshold
 from gensidig.services.rounds import answer_url
 from gensidig.services.tokens import hash_token, new_token
@@ -62,7 +62,7 @@ SERVICE_NOT_AVAILABLE = 421
 def build_message(*, round_: Round, person: Person, role: str, token: str, reminder: bool = False):
     """One person's invitation (or reminder) in their language: plain text with an HTML alternative."""
     kind = "reminder" if reminder else "invitation"
-    with translation.override(person.language or Language.DANISH):
+    with translation.override(round_.team.organisation.language_for(person.language)):
         context = {
             "round": round_,
             "team": round_.team,

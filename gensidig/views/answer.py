@@ -162,8 +162,9 @@ def _prefer_language(request: HttpRequest, invitation) -> None:
     """Answer in the person's own language unless they have chosen one themselves."""
     if settings.LANGUAGE_COOKIE_NAME in request.COOKIES or invitation.person is None:
         return
-    translation.activate(invitation.person.language)
-    request.LANGUAGE_CODE = invitation.person.language
+    language = invitation.round.team.organisation.language_for(invitation.person.language)
+    translation.activate(language)
+    request.LANGUAGE_CODE = language
 
 
 @never_cache

@@ -519,3 +519,12 @@ def test_the_send_mail_command_fails_when_the_server_cannot_be_reached(no_smtp_s
         run_command()
 
     assert InvitationMail.objects.filter(status=MailStatus.PENDING).count() == 6
+
+
+def test_someone_whose_language_the_organisation_does_not_offer_is_written_to_in_its_first(db):
+    from gensidig.models import Organisation
+
+    organisation = Organisation(slug="x", name="X", languages=["da"])
+    assert organisation.language_for("en") == "da"
+    assert organisation.language_for("da") == "da"
+    assert Organisation(slug="y", name="Y", languages=["en", "da"]).language_for(None) == "en"
