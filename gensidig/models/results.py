@@ -17,6 +17,9 @@ class RoundSummary(models.Model):
     leader_responses = models.PositiveSmallIntegerField()
     chief_answered = models.BooleanField()
     leader_figures_shown = models.BooleanField()
+    # Questions with enough answers that a campaign's pattern still hides, so that no roll-up
+    # can be subtracted to reveal a smaller team (DESIGN.md 2.6).
+    hidden_to_protect_others = models.PositiveSmallIntegerField(default=0)
     comments_shown = models.BooleanField()
     # The crosshair of the importance-performance grid: the means of the shown item means.
     grid_importance = models.FloatField(null=True)

@@ -136,6 +136,10 @@ class Report:
         return comments_threshold(self.k)
 
     @property
+    def any_theme_scored(self) -> bool:
+        return any(t.stat.focus_score is not None for t in self.themes)
+
+    @property
     def focus(self) -> list[ThemeReport]:
         """The themes most worth talking about, best first; only those with a reason to name."""
         ranked = sorted(

@@ -42,11 +42,14 @@ def compute_results(*, round_: Round, hidden: frozenset[tuple[int, str]] = froze
     item_rows: list[ItemStatistic] = []
     theme_results: dict[str, st.ThemeFigures] = {}
 
+    protected = 0
+
     def leaders(item, scale) -> st.Figures:
+        nonlocal protected
+        figures = st.summarise(counts[(item.pk, Role.LEADER, scale)], threshold=k)
         if (item.pk, scale) in hidden:
+            protected += not figures.withheld
             figures = st.Figures.hidden()
-        else:
-            figures = st.summarise(counts[(item.pk, Role.LEADER, scale)], threshold=k)
         item_rows.append(_item_row(round_, item, Role.LEADER, scale, figures))
         return figures
 
@@ -107,7 +110,8 @@ def compute_results(*, round_: Round, hidden: frozenset[tuple[int, str]] = froze
             round=round_,
             leader_responses=leader_responses,
             chief_answered=used[Role.CHIEF] > 0,
-            leader_figures_shown=leader_responses >= k,
+            leader_figures_shown=any(r.role == Role.LEADER and not r.withheld for r in item_rows),
+            hidden_to_protect_others=protected,
             comments_shown=leader_responses >= comments_threshold(k),
             grid_importance=_mean([imp for imp, _ in shown_needs]),
             grid_experience=_mean([exp for _, exp in shown_needs]),

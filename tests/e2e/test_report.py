@@ -95,7 +95,7 @@ def test_the_chief_signs_in_closes_the_round_and_reads_every_page_of_the_report(
 
     sign_in(page, team.chief.email, CHIEF_PASSWORD)
     assert urlparse(page.url).path == "/"
-    expect(page.locator(".gs-team h2")).to_contain_text(team.name)
+    expect(page.locator(".gs-team h3")).to_contain_text(team.name)
     assert_accessible(page)
 
     click_and_wait(page, page.locator(f'main a[href="/rounds/{round_.public_id}/"]'))

@@ -231,3 +231,24 @@ def test_closing_a_campaign_round_closes_the_whole_campaign(organisation):
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.CLOSED
     assert not Round.objects.filter(campaign=campaign, status=RoundStatus.OPEN).exists()
+
+
+def test_a_team_whose_figures_protect_a_smaller_one_is_told_why(organisation, client):
+    from django.urls import reverse
+
+    from gensidig.models import RoundSummary
+    from gensidig.services.signin import user_for_email
+
+    campaign = new_campaign(organisation)
+    launch_campaign(campaign=campaign)
+    answer_campaign(campaign)
+    close_campaign(campaign=campaign)
+    protected = RoundSummary.objects.filter(round__campaign=campaign, hidden_to_protect_others__gt=0).select_related(
+        "round__team__chief"
+    )
+    assert protected.exists()  # with B under k, a sibling must cover for it
+    summary = protected.first()
+    client.force_login(user_for_email(summary.round.team.chief.email))
+    page = client.get(reverse("gensidig:report", args=[summary.round.public_id])).content.decode()
+    assert 'class="alert alert-info"' in page
+    assert "importance and experience are close everywhere" not in page

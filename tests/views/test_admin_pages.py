@@ -112,3 +112,12 @@ def test_the_settings_keep_k_at_three_or_more(hr):
     organisation = Organisation.objects.get(slug="k")
     assert organisation.anonymity_threshold == 3 and organisation.reminder_days == [9, 2]
     assert hr.post(url, {**data, "reminder_days": "soon"}).status_code == 400
+
+
+def test_hr_browses_and_searches_people_including_those_at_the_top_without_a_manager(hr):
+    location, _ = import_chart(hr)
+    hr.post(location)
+    page = hr.get(reverse("gensidig:org-people", args=["k"]))
+    assert page.status_code == 200 and "top@k.dk" in page.content.decode()
+    found = hr.get(reverse("gensidig:org-people", args=["k"]), {"q": "Område 3"})
+    assert found.context["page"].paginator.count == 3
