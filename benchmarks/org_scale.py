@@ -1,0 +1,1021 @@
+#!/usr/bin/env python3
+"""A municipality at scale: import a chart of 5,000 people, launch a campaign, send the invitations.
+
+For each database -- SQLite in a fresh data folder, PostgreSQL in a fresh database that is dropped
+afterwards -- the script migrates a new schema, writes a realistic org chart as Danish Excel saves
+it (`;`-separated UTF-8 with a byte-order mark, Danish headers, names with æ, ø and å; a director,
+8-10 heads, their chiefs, and leaders with 4-12 direct reports each), and times, one by one, in a
+helper process that uses `gensidig.services` directly:
+
+* reading and checking the file (`read_chart`), planning the import (`plan_import`) and applying it
+  (`apply_import`), then importing the same file again, which must write nothing;
+* creating and launching a campaign for the whole organisation (`create_campaign`,
+  `launch_campaign`: one round per team with its counters, invitations and queued e-mails);
+* sending every invitation (`send_invitations`) to an SMTP server on 127.0.0.1 that the benchmark
+  starts in a process of its own and that only counts what it receives; the count must equal the
+  number of invitations;
+* answering a share of the invitations at service level (`submit_answers`; preparation for the
+  next step, bounded in time) and closing the campaign (`close_campaign`: every team's figures
+  and the roll-ups under one suppression pattern).
+
+It prints one table per database: each step's wall-clock seconds, a rate where one makes sense,
+and the SQL statements (and writes among them) the step ran. This is a measurement: the exit
+status is 0 whatever the times, 1 when a check fails (the server's count, a re-import that
+writes, a failed mail), 2 when it could not run. Traffic goes only to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import importlib.util
+import io
+import json
+import os
+import random
+import secrets
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.parse
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HOST = "127.0.0.1"
+LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1"}
+DEFAULT_POSTGRES_URL = "postgres://127.0.0.1:5432/gensidig_bench_scale"
+DATA_MARKER = "GENSIDIG-BENCH-JSON "
+STEP_MARKER = "GENSIDIG-BENCH-STEP "
+ORGANISATION_SLUG = "fjordby"
+ORGANISATION_NAME = "Fjordby Kommune"
+DOMAIN = "fjordby-kommune.example"
+# Settings the app reads from the environment: the benchmark sets its own and drops the caller's.
+APP_ENV_VARS = (
+    "ALLOWED_HOSTS",
+    "BEHIND_TLS_PROXY",
+    "CONN_MAX_AGE",
+    "CSRF_TRUSTED_ORIGINS",
+    "DATABASE_URL",
+    "DEBUG",
+    "DEFAULT_FROM_EMAIL",
+    "DJANGO_SETTINGS_MODULE",
+    "EMAIL_BACKEND",
+    "EMAIL_HOST",
+    "EMAIL_HOST_PASSWORD",
+    "EMAIL_HOST_USER",
+    "EMAIL_PORT",
+    "EMAIL_TIMEOUT",
+    "EMAIL_USE_SSL",
+    "EMAIL_USE_TLS",
+    "GENSIDIG_BENCHMARK_VIEWS",
+    "GENSIDIG_DATA_DIR",
+    "LOG_LEVEL",
+    "SECRET_KEY",
+    "SECURE_COOKIES",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_SSL_REDIRECT",
+    "SITE_URL",
+    "STATIC_ROOT",
+    "TIME_ZONE",
+)
+
+
+class BenchmarkFailed(Exception):
+    """The benchmark could not be run as asked; the message says why."""
+
+
+class OverallTimeout(Exception):
+    """--max-seconds ran out."""
+
+
+# --- The org chart, as HR exports it from the payroll system into Excel ---------------------------
+
+FIRST_NAMES = (
+    "Søren", "Jørgen", "Bjørn", "Åse", "Mette", "Anne", "Lars", "Henrik", "Birgitte", "Kirsten", "Jens",
+    "Niels", "Rasmus", "Mads", "Signe", "Sofie", "Ida", "Freja", "Karen", "Hanne", "Bente", "Lone",
+    "Pernille", "Trine", "Jesper", "Thomas", "Morten", "Anders", "Kasper", "Frederik", "Asbjørn", "Øjvind",
+    "Helle", "Gitte", "Benedikte", "Mikkel", "René", "Åge", "Bodil", "Dorte", "Lærke", "Maja", "Astrid",
+    "Torben", "Preben", "Søs", "Jørn", "Bjarke", "Sørine", "Mathias", "Emma", "Ulla", "Vibeke", "Tove",
+)  # fmt: skip
+MIDDLE_NAMES = ("Marie", "Louise", "Bach", "Skov", "Krag", "Holm", "Kjærsgaard", "Brix", "Søndergaard")
+LAST_NAMES = (
+    "Jørgensen", "Sørensen", "Møller", "Kjær", "Bæk", "Nørgaard", "Østergaard", "Højgaard", "Frølund",
+    "Skårup", "Lykkegård", "Bødker", "Dahl", "Hansen", "Nielsen", "Jensen", "Pedersen", "Andersen",
+    "Christensen", "Larsen", "Rasmussen", "Poulsen", "Madsen", "Kristensen", "Olsen", "Thomsen", "Lund",
+    "Krogh", "Schmidt", "Bøgh", "Mølgaard", "Søgaard", "Vestergård", "Ågård", "Ærtebjerg", "Fæster",
+    "Brøndum", "Kløvedal", "Grønbæk", "Damgård", "Bjørnskov", "Ærø", "Lyngsø", "Nyhøj",
+)  # fmt: skip
+ENGLISH_NAMES = (("John", "Smith"), ("Sarah", "Miller"), ("Ahmed", "Hassan"), ("Anna", "Kowalska"))
+PLACES = (
+    "Åby", "Ølsted", "Særslev", "Bøgeskov", "Kærby", "Fjordvang", "Højby", "Nørremark", "Sønderbro",
+    "Østerå", "Vesterø", "Skærbæk", "Græsted", "Hørning", "Løgstrup", "Bækkelund", "Engdal",
+    "Kløvermarken", "Mølleparken", "Strandgården", "Egebjerg", "Tåstrup", "Gødvad", "Fælledvej",
+)  # fmt: skip
+DISTRICTS = ("Nord", "Syd", "Øst", "Vest", "Midt", "Centrum", "Land", "By", "Kyst", "Å-dalen")
+# (area, the kinds of place its leaders run); the last one has no chiefs: its leaders report to the head.
+AREAS = (
+    ("Børn og Unge", ("Skole", "Børnehuset", "Dagplejen", "Fritidsklub")),
+    ("Sundhed og Ældre", ("Plejecenter", "Hjemmeplejen", "Sygeplejen", "Træningscenter")),
+    ("Social og Handicap", ("Botilbud", "Værested", "Familiecenter", "Myndighed")),
+    ("Teknik og Miljø", ("Vej og Park", "Genbrugsplads", "Byggesag", "Natur og Vand")),
+    ("Kultur og Fritid", ("Biblioteket", "Idrætscenter", "Musikskolen", "Kulturhuset")),
+    ("Beskæftigelse", ("Jobcenter", "Ungeindsats", "Virksomhedsservice")),
+    ("Økonomi og Personale", ("Løn", "Økonomi", "IT", "HR og Arbejdsmiljø")),
+    ("Klima, Plan og Udvikling", ("Planlægning", "Klimaindsats", "Erhverv")),
+    ("Sundhed, Forebyggelse", ("Sundhedsplejen", "Tandplejen", "Forebyggelse")),
+    ("Borgerservice", ("Borgerservice", "Ydelse", "Pension", "Kontaktcenter")),
+)
+LEADER_TITLES = ("Leder", "Afdelingsleder", "Institutionsleder", "Skoleleder", "Centerleder")
+REPORT_TITLES = ("Teamleder", "Souschef", "Pædagogisk leder", "Afdelingsleder", "Koordinator", "Viceskoleleder")
+HEADER = ("Medarbejdernr.", "Navn", "E-mail", "Leders e-mail", "Enhed", "Stilling", "Sprog")
+FOLD = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "é": "e", "Æ": "Ae", "Ø": "Oe", "Å": "Aa", "É": "E"})
+
+
+@dataclass
+class OrgChart:
+    """The generated chart and what importing it must give."""
+
+    rows: list[tuple[str, ...]]  # in file order, without the header
+    people: int
+    teams: int  # people with at least one direct report
+    levels: int
+    reports: dict[str, list[int]] = field(default_factory=dict)  # level -> direct reports of each manager
+
+    def describe_reports(self) -> str:
+        parts = []
+        for level, sizes in self.reports.items():
+            if sizes:
+                low, high = min(sizes), max(sizes)
+                parts.append(f"{len(sizes):,} {level} {low}" + (f"-{high}" if high != low else ""))
+        return "; ".join(parts)
+
+    def to_bytes(self, encoding: str) -> bytes:
+        out = io.StringIO(newline="")
+        # Danish Excel: ";" between cells, CRLF line ends, quotes only where a cell needs them.
+        writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+        writer.writerow(HEADER)
+        writer.writerows(self.rows)
+        return out.getvalue().encode(encoding)
+
+
+def make_chart(people: int, seed: int) -> OrgChart:
+    """A director, 8-10 heads, their chiefs (none under the last head), leaders with 4-12 reports."""
+    rng = random.Random(seed)
+    used: Counter = Counter()
+    rows: list[list[str]] = []
+    manager_of: dict[str, str] = {}
+    level_of: dict[str, str] = {}
+
+    def person(manager: str, unit: str, title: str, level: str = "") -> str:
+        if rng.random() < 0.02:
+            first, last = rng.choice(ENGLISH_NAMES)
+            name, language = f"{first} {last}", "en"
+        else:
+            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+            middle = f" {rng.choice(MIDDLE_NAMES)}" if rng.random() < 0.25 else ""
+            name, language = f"{first}{middle} {last}", rng.choice(("da", "da", "da", ""))
+        local = f"{first}.{last}".translate(FOLD).replace(" ", "")
+        used[local.lower()] += 1
+        if used[local.lower()] > 1:
+            local += str(used[local.lower()])
+        email = f"{local}@{DOMAIN}"
+        # The payroll system keeps the address as typed; the manager column is often lower-case.
+        stored = email if rng.random() < 0.6 else email.lower()
+        rows.append([str(10000 + len(rows)), name, stored, manager.lower(), unit, title, language])
+        manager_of[email.lower()] = manager.lower()
+        level_of[email.lower()] = level
+        return email
+
+    if people < 100:
+        raise BenchmarkFailed("--people must be at least 100 for a chart with five levels")
+    heads = rng.randint(8, 10)
+    areas = [*AREAS[: heads - 1], AREAS[-1]]
+    director = person("", "Direktionen", "Kommunaldirektør", "director")
+    head_emails = [person(director, area, "Direktør", "heads") for area, _kinds in areas]
+    # About 73 people under each chief (8 leaders with 8 reports each, and the chief).
+    with_chiefs = heads - 1
+    chiefs_total = max(with_chiefs, round((people - 1 - heads) / 73))
+    parents: list[tuple[str, str, tuple[str, ...]]] = []  # (manager e-mail, unit, kinds of place)
+    for index in range(chiefs_total):
+        head = index % with_chiefs
+        area, kinds = areas[head]
+        unit = f"{area}, Distrikt {DISTRICTS[(index // with_chiefs) % len(DISTRICTS)]}"
+        if index // with_chiefs >= len(DISTRICTS):
+            unit += f" {index // with_chiefs // len(DISTRICTS) + 1}"
+        title = rng.choice(("Områdechef", "Distriktschef", "Chef"))
+        parents.append((person(head_emails[head], unit, title, "chiefs"), unit, kinds))
+    # The flat area's leaders report to its head: that branch has four levels, the others five.
+    flat_area, flat_kinds = areas[-1]
+    parents.append((head_emails[-1], flat_area, flat_kinds))
+    weights = [rng.uniform(0.6, 1.4) for _ in parents]
+    weights[-1] *= 2  # the flat area has as many leaders as a couple of districts
+    budget = people - len(rows)
+    groups: list[list[str]] = []  # [leader e-mail, unit, reports...]
+    places: Counter = Counter()
+    while budget >= 5:
+        reports = min(rng.randint(4, 12), budget - 1)
+        manager, _parent_unit, kinds = rng.choices(parents, weights)[0]
+        place = f"{rng.choice(kinds)} {rng.choice(PLACES)}"
+        places[place] += 1
+        unit = place if places[place] == 1 else f"{place} {places[place]}"
+        leader = person(manager, unit, rng.choice(LEADER_TITLES), "leaders")
+        group = [leader, unit]
+        for _ in range(reports):
+            group.append(person(leader, unit, rng.choice(REPORT_TITLES)))
+        groups.append(group)
+        budget -= 1 + reports
+    # The last few people join leaders who have room for them.
+    for group in groups:
+        while budget and len(group) - 2 < 12:
+            group.append(person(group[0], group[1], rng.choice(REPORT_TITLES)))
+            budget -= 1
+    if budget:
+        raise BenchmarkFailed(f"could not place {budget} people in the chart")
+    rng.shuffle(rows)  # exported sorted by nothing in particular: reports often come before their manager
+    sizes = Counter(manager for manager in manager_of.values() if manager)
+    reports: dict[str, list[int]] = {level: [] for level in ("director", "heads", "chiefs", "leaders")}
+    for manager, n in sizes.items():
+        reports[level_of[manager]].append(n)
+    depth = {}
+    for email in manager_of:
+        d, current = 0, email
+        while manager_of[current]:
+            current, d = manager_of[current], d + 1
+        depth[email] = d
+    return OrgChart(
+        rows=[tuple(row) for row in rows],
+        people=len(rows),
+        teams=len(sizes),
+        levels=max(depth.values()) + 1,
+        reports=reports,
+    )
+
+
+# --- The SMTP server: counts what it is given and keeps nothing ------------------------------------
+
+
+class CountingHandler:
+    """An aiosmtpd handler that accepts every message and counts messages and recipients."""
+
+    def __init__(self):
+        self.messages = 0
+        self.recipients = 0
+        self.addresses: set[str] = set()
+        self.bytes = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages += 1
+        self.recipients += len(envelope.rcpt_tos)
+        self.addresses.update(address.lower() for address in envelope.rcpt_tos)
+        self.bytes += len(envelope.original_content or envelope.content or b"")
+        return "250 Message accepted for delivery"
+
+    def counts(self) -> dict:
+        return {
+            "messages": self.messages,
+            "recipients": self.recipients,
+            "distinct_recipients": len(self.addresses),
+            "bytes": self.bytes,
+            "cpu_seconds": time.process_time(),  # of the whole process: meaningful in a process of its own
+        }
+
+
+def start_smtp(port: int):
+    from aiosmtpd.controller import Controller
+
+    handler = CountingHandler()
+    controller = Controller(handler, hostname=HOST, port=port, ready_timeout=10)
+    controller.start()
+    return controller, handler
+
+
+def helper_smtp() -> None:
+    """The SMTP server in a process of its own: "count" on stdin answers the counts; end of input stops it."""
+    controller, handler = start_smtp(int(sys.argv[2]))
+    try:
+        print("READY", flush=True)
+        for line in sys.stdin:
+            if line.strip() == "count":
+                print(json.dumps(handler.counts()), flush=True)
+    finally:
+        controller.stop()
+
+
+# --- The steps, run inside Django in a helper process ------------------------------------------------
+
+
+def _django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gensidig.settings")
+    import django
+
+    django.setup()
+
+
+class StatementCounter:
+    """Counts the SQL statements a step runs, and the writes among them (a Django execute wrapper)."""
+
+    def __init__(self):
+        self.queries = 0
+        self.writes = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.queries += 1
+        if sql.lstrip()[:6].upper() in {"INSERT", "UPDATE", "DELETE"}:
+            self.writes += 1
+        return execute(sql, params, many, context)
+
+
+@dataclass
+class Step:
+    label: str
+    count: int = 0  # what the rate is of
+    unit: str = ""  # "people", "rounds", ...; empty: no rate
+    seconds: float = 0.0
+    queries: int = 0
+    writes: int = 0
+    note: str = ""
+
+
+class Recorder:
+    """Times steps one at a time and reports each as soon as it ends (the parent prints progress)."""
+
+    def __init__(self):
+        self.steps: list[Step] = []
+        self.checks: list[tuple[str, bool]] = []
+        self.counts: dict[str, int | str] = {}
+
+    @contextlib.contextmanager
+    def step(self, label: str, *, count: int = 0, unit: str = ""):
+        from django.db import connection
+
+        step, counter = Step(label, count, unit), StatementCounter()
+        with connection.execute_wrapper(counter):
+            started = time.perf_counter()
+            yield step
+            step.seconds = time.perf_counter() - started
+        step.queries, step.writes = counter.queries, counter.writes
+        self.add(step)
+
+    def add(self, step: Step) -> None:
+        self.steps.append(step)
+        print(STEP_MARKER + json.dumps(step.__dict__), flush=True)
+
+    def check(self, what: str, ok: bool) -> bool:
+        self.checks.append((what, bool(ok)))
+        return bool(ok)
+
+
+WARM_UP_CSV = "E-mail;Navn;Leders e-mail;Enhed\r\nA@x.example;A;;X\r\nb@x.example;B;a@x.example;X\r\n"
+
+
+def helper_run() -> None:
+    """Every timed step on one database; prints a STEP line per step and the results as JSON."""
+    spec = json.load(sys.stdin)
+    _django()
+    import datetime
+
+    from django.db import connection
+    from django.db.models import Count, Q
+    from django.utils import timezone
+
+    from gensidig.models import (
+        Campaign,
+        CampaignStatus,
+        Invitation,
+        InvitationMail,
+        ItemStatistic,
+        MailStatus,
+        Person,
+        RatingCounter,
+        RollupParticipation,
+        RollupStatistic,
+        Round,
+        Team,
+        TeamMembership,
+    )
+    from gensidig.models.choices import Role
+    from gensidig.services.answering import Answers, questions_for, submit_answers, ticket_for
+    from gensidig.services.campaigns import close_campaign, create_campaign, launch_campaign
+    from gensidig.services.instruments import current_instrument, framework_for
+    from gensidig.services.mailing import send_invitations
+    from gensidig.services.orgchart import apply_import, plan_import, read_chart
+
+    record = Recorder()
+    people, teams = spec["people"], spec["teams"]
+    data = Path(spec["csv"]).read_bytes()
+    other = Path(spec["other_csv"]).read_bytes()
+    smtp = start_smtp(spec["smtp_port"]) if spec["smtp_in_process"] else None
+
+    # Untimed: the connection, the first use of the validators and translations, and the survey
+    # instrument (made on first use in a fresh database; an installation that has run a round has it).
+    connection.ensure_connection()
+    read_chart(data=WARM_UP_CSV.encode(), filename="warm-up.csv")
+    current_instrument()
+
+    with record.step(f"read + validate (read_chart), {spec['encoding']}", count=people, unit="people"):
+        chart = read_chart(data=data, filename="organisation.csv")
+    record.check(
+        f"the chart reads without errors, {people:,} rows ({len(chart.errors)} errors)",
+        chart.is_valid and len(chart.rows) == people,
+    )
+    if chart.errors:
+        print("first errors: " + "; ".join(str(e) for e in chart.errors[:5]), file=sys.stderr)
+    with record.step(f"read + validate, the same chart in {spec['other_encoding']}", count=people, unit="people"):
+        same = read_chart(data=other, filename="organisation.csv")
+    record.check(f"the {spec['other_encoding']} file reads as the same rows", same.rows == chart.rows)
+
+    with record.step("plan (plan_import, new organisation)", count=people, unit="people"):
+        plan = plan_import(organisation=None, chart=chart)
+    record.check(
+        f"the plan: {len(plan.new):,} new people, {len(plan.teams_formed):,} teams formed",
+        len(plan.new) == people and len(plan.teams_formed) == teams,
+    )
+    with record.step("apply (apply_import)", count=people, unit="people"):
+        result = apply_import(organisation_slug=ORGANISATION_SLUG, organisation_name=ORGANISATION_NAME, chart=chart)
+    organisation = result.organisation
+    found = {
+        "people": Person.objects.filter(organisation=organisation, active=True).count(),
+        "teams": Team.objects.filter(organisation=organisation, active=True).count(),
+        "memberships": TeamMembership.objects.filter(team__organisation=organisation).count(),
+    }
+    record.counts.update(found)
+    record.check(
+        f"imported: {found['people']:,} people, {found['teams']:,} teams, {found['memberships']:,} memberships",
+        found == {"people": people, "teams": teams, "memberships": people - 1},
+    )
+
+    with record.step("re-import the same file (read_chart + apply_import)", count=people, unit="people") as step:
+        again = apply_import(
+            organisation_slug=ORGANISATION_SLUG, chart=read_chart(data=data, filename="organisation.csv")
+        )
+    step.note = f"{again.plan.unchanged:,} unchanged, {again.plan.teams_unchanged:,} teams unchanged"
+    record.check(
+        f"the re-import changes nothing and writes nothing ({step.writes} writes)",
+        not again.plan.has_changes and step.writes == 0 and again.plan.unchanged == people,
+    )
+
+    now = timezone.now()
+    with record.step("create_campaign"):
+        campaign = create_campaign(
+            organisation=organisation,
+            name="Ledelsesevaluering 2027",
+            root_team=None,
+            opens_on=timezone.localdate(now),
+            closes_at=now + datetime.timedelta(days=14),
+        )
+    with record.step("launch_campaign (rounds, counters, invitations, outbox)", count=teams, unit="rounds") as step:
+        rounds = launch_campaign(campaign=campaign)
+    invitations = Invitation.objects.filter(round__campaign=campaign).count()
+    queued = InvitationMail.objects.filter(invitation__round__campaign=campaign, status=MailStatus.PENDING).count()
+    counters = RatingCounter.objects.filter(round__campaign=campaign).count()
+    step.note = f"{invitations / step.seconds:,.0f} invitations/s" if step.seconds else ""
+    record.counts.update(rounds=len(rounds), invitations=invitations, queued=queued, counters=counters)
+    record.check(
+        f"launched: {len(rounds):,} rounds, {invitations:,} invitations, {queued:,} queued e-mails",
+        len(rounds) == teams and invitations == people - 1 + teams and queued == invitations,
+    )
+
+    target = min(people, invitations)
+    marks: dict[str, float] = {}
+
+    def progress(done: int, _total: int) -> None:
+        if done == target:
+            marks["target"] = time.perf_counter()
+
+    with record.step(
+        f"send all {invitations:,} invitations (send_invitations)", count=invitations, unit="mails"
+    ) as step:
+        marks["start"] = time.perf_counter()
+        report = send_invitations(campaign=campaign, progress=progress)
+    if "target" in marks:
+        seconds = marks["target"] - marks["start"]
+        record.add(Step(f"  of which the first {target:,}", target, "mails", seconds))
+    statuses = dict(
+        InvitationMail.objects.filter(invitation__round__campaign=campaign)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+    )
+    record.counts.update(sent=report.sent, failed=report.failed, remaining=report.remaining)
+    record.check(
+        f"sent {report.sent:,}, failed {report.failed}, remaining {report.remaining}, "
+        f"outbox marked sent {statuses.get(MailStatus.SENT, 0):,}"
+        + (f", stopped: {report.connection_error}" if report.connection_error else ""),
+        report.sent == invitations
+        and not report.failed
+        and not report.remaining
+        and not report.connection_error
+        and statuses.get(MailStatus.SENT, 0) == invitations,
+    )
+    print(STEP_MARKER + json.dumps({"sent": True}), flush=True)  # the parent asks its server now
+    if smtp is not None:
+        record.counts["smtp"] = json.dumps(smtp[1].counts())
+
+    # Preparation for closing, not part of the requirement: a share of leaders and chiefs answer,
+    # at service level, with varied values and a comment from about one leader in three.
+    rng = random.Random(spec["seed"])
+    instrument = Campaign.objects.get(pk=campaign.pk).instrument
+    questions = {role: questions_for(instrument=instrument, role=role) for role in (Role.LEADER, Role.CHIEF)}
+    themes = [theme.key for theme in framework_for(instrument, "da").themes]
+    by_group: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for pk, round_id, role in (
+        Invitation.objects.filter(round__campaign=campaign)
+        .order_by("round_id", "pk")
+        .values_list("pk", "round_id", "role")
+    ):
+        by_group[(round_id, role)].append(pk)
+    share = spec["answer_share"]
+    answering = []
+    for (_round_id, role), ids in by_group.items():
+        for pk in rng.sample(ids, round(share * len(ids))):
+            ratings = {q: rng.choices(range(6), weights=(3, 4, 8, 20, 35, 30))[0] for q in questions[role]}
+            comments = {}
+            if role == Role.LEADER and rng.random() < 1 / 3:
+                comments[rng.choice(themes)] = rng.choice(COMMENTS)
+            answering.append((pk, Answers(ratings=ratings, comments=comments)))
+    give_up_at = time.perf_counter() + spec["answer_seconds"]
+    answered = 0
+    label = f"answer {share:.0%} of leaders and chiefs (submit_answers; preparation, <= {spec['answer_seconds']:g} s)"
+    with record.step(label, unit="answers") as step:
+        for pk, answers in answering:
+            if time.perf_counter() > give_up_at:
+                break
+            submit_answers(ticket=ticket_for(invitation_id=pk), answers=answers)
+            answered += 1
+        step.count = answered
+    if answered < len(answering):
+        step.note = f"stopped by the time limit: {answered:,} of {len(answering):,}"
+    used = Invitation.objects.filter(round__campaign=campaign, used=True).count()
+    record.counts.update(answered=answered, planned_answers=len(answering))
+    record.check(f"answers stored: {used:,} invitations used = {answered:,} submitted", used == answered)
+
+    with record.step("close_campaign (team figures, roll-ups, suppression)", count=len(rounds), unit="rounds"):
+        close_campaign(campaign=campaign)
+    campaign.refresh_from_db()
+    shown = Q(withheld=False)
+    items = ItemStatistic.objects.filter(round__campaign=campaign, role=Role.LEADER)
+    rollups = RollupStatistic.objects.filter(campaign=campaign)
+    record.counts.update(
+        item_rows=items.count(),
+        item_rows_shown=items.filter(shown).count(),
+        rollup_rows=rollups.count(),
+        rollup_rows_shown=rollups.filter(shown).count(),
+        participation_rows=RollupParticipation.objects.filter(campaign=campaign).count(),
+    )
+    record.check(
+        "closed: every round closed, the roll-ups stored",
+        campaign.status == CampaignStatus.CLOSED
+        and not Round.objects.filter(campaign=campaign, closed_on__isnull=True).exists()
+        and record.counts["rollup_rows"] > 0,
+    )
+    if smtp is not None:
+        smtp[0].stop()
+    print(
+        DATA_MARKER
+        + json.dumps({"steps": [s.__dict__ for s in record.steps], "checks": record.checks, "counts": record.counts})
+    )
+
+
+COMMENTS = (
+    "Vi mangler tid til sparring i hverdagen.",
+    "Mødet om budgettet gav god mening for os alle.",
+    "Rammerne er tydelige, men prioriteringerne skifter ofte.",
+    "Mere feedback på det daglige arbejde, tak.",
+    "Godt samarbejde på tværs af områderne – især i foråret.",
+    "Jeg savner retning i forandringerne og et “hvorfor”.",
+)
+HELPERS = {"_run": helper_run, "_smtp": helper_smtp}
+
+
+# --- Processes and databases ---------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def app_env(*, data_dir: Path, smtp_port: int, database_url: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in APP_ENV_VARS}
+    env.update(
+        GENSIDIG_DATA_DIR=str(data_dir),
+        STATIC_ROOT=str(data_dir / "static"),
+        SECRET_KEY=secrets.token_urlsafe(50),
+        SITE_URL="http://127.0.0.1:8000",  # only written into the e-mails
+        DEBUG="false",
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST=HOST,
+        EMAIL_PORT=str(smtp_port),
+        EMAIL_TIMEOUT="30",
+        DEFAULT_FROM_EMAIL="Gensidig <gensidig@fjordby-kommune.example>",
+    )
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return env
+
+
+def stop_process_group(process: subprocess.Popen) -> None:
+    """Stop a helper started in its own session, and anything it started."""
+    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 10)):
+        if process.poll() is not None:
+            break
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=wait)
+
+
+def tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def read_line(stream, timeout: float) -> str:
+    ready, _, _ = select.select([stream], [], [], timeout)
+    if not ready:
+        raise BenchmarkFailed(f"no answer within {timeout:.0f} s")
+    return stream.readline()
+
+
+class SmtpProcess:
+    """The counting SMTP server in a process of its own, on 127.0.0.1:port."""
+
+    def __init__(self, port: int, log_path: Path):
+        self.log_path = log_path
+        with log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, str(Path(__file__).resolve()), "_smtp", str(port)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+                start_new_session=True,
+            )
+        try:
+            if read_line(self.process.stdout, 30).strip() != "READY":
+                raise BenchmarkFailed(f"the SMTP server did not start:\n{tail(log_path)}")
+        except BaseException:
+            self.stop()
+            raise
+
+    def counts(self) -> dict:
+        self.process.stdin.write("count\n")
+        self.process.stdin.flush()
+        line = read_line(self.process.stdout, 10)
+        if not line:
+            raise BenchmarkFailed(f"the SMTP server stopped:\n{tail(self.log_path)}")
+        return json.loads(line)
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            self.process.stdin.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=10)
+        stop_process_group(self.process)
+
+
+def run_app(env: dict[str, str], *args: str, timeout: float) -> str:
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "gensidig", *args],
+            env=env,
+            cwd=env["GENSIDIG_DATA_DIR"],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise BenchmarkFailed(f"`gensidig {args[0]}` took more than {timeout:.0f} s") from None
+    if done.returncode != 0:
+        raise BenchmarkFailed(f"`gensidig {' '.join(args)}` failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+@dataclass(frozen=True)
+class Postgres:
+    url: str  # the benchmark's own database, created here and dropped at the end
+    name: str
+    admin_url: str
+    where: str  # host:port, for messages (the URL may hold a password)
+
+    @classmethod
+    def from_url(cls, url: str) -> Postgres:
+        parts = urllib.parse.urlsplit(url)
+        name = parts.path.lstrip("/")
+        if parts.scheme not in {"postgres", "postgresql"} or "bench" not in name:
+            # The database is dropped afterwards: only ever one whose name says it is a benchmark's.
+            raise BenchmarkFailed(f"--postgres-url must name a database with 'bench' in its name, not {url!r}")
+        if parts.hostname not in LOOPBACK_NAMES:
+            raise BenchmarkFailed(f"--postgres-url must be on this machine (127.0.0.1), not {parts.hostname!r}")
+        admin_url = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+        return cls(url=url, name=name, admin_url=admin_url, where=f"{parts.hostname}:{parts.port or 5432}")
+
+    def reachable(self) -> str | None:
+        """None when PostgreSQL answers, else why not."""
+        try:
+            import psycopg
+        except ImportError:
+            return "psycopg is not installed"
+        try:
+            psycopg.connect(self.admin_url, connect_timeout=3).close()
+        except psycopg.Error as exc:
+            return str(exc).strip().splitlines()[0]
+        return None
+
+    def _admin(self, statement: str) -> None:
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(self.admin_url, autocommit=True, connect_timeout=5) as connection:
+            connection.execute(sql.SQL(statement).format(sql.Identifier(self.name)))
+
+    def create(self) -> None:
+        self.drop()  # a leftover of an interrupted run
+        self._admin("CREATE DATABASE {}")
+
+    def drop(self) -> None:
+        self._admin("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+
+
+# --- One database ---------------------------------------------------------------------------------
+
+
+@dataclass
+class DatabaseReport:
+    title: str
+    setup: str
+    steps: list[dict]
+    counts: dict
+    checks: list[tuple[str, bool]]
+
+    @property
+    def failed(self) -> bool:
+        return not all(ok for _what, ok in self.checks)
+
+
+def bench_database(kind: str, args, chart: OrgChart, files: dict[str, Path], postgres: Postgres | None):
+    title = "SQLite" if postgres is None else f"PostgreSQL (database {postgres.name})"
+    print(f"\n== {title}", flush=True)
+    with contextlib.ExitStack() as cleanup:
+        data_dir = Path(tempfile.mkdtemp(prefix=f"gensidig-bench-scale-{kind}-"))
+        cleanup.callback(shutil.rmtree, data_dir, ignore_errors=True)
+        if postgres:
+            postgres.create()
+            cleanup.callback(postgres.drop)
+        smtp_port = free_port()
+        env = app_env(data_dir=data_dir, smtp_port=smtp_port, database_url=postgres.url if postgres else None)
+        started = time.monotonic()
+        run_app(env, "migrate", "--no-input", "-v", "0", timeout=300)
+        print(f"   schema (untimed): {time.monotonic() - started:.1f} s", flush=True)
+
+        smtp = None
+        if not args.smtp_in_process:
+            smtp = SmtpProcess(smtp_port, data_dir / "smtp.log")
+            cleanup.callback(smtp.stop)
+        other = "cp1252" if args.encoding == "utf-8-sig" else "utf-8-sig"
+        spec = {
+            "csv": str(files[args.encoding]),
+            "other_csv": str(files[other]),
+            "encoding": ENCODING_LABELS[args.encoding],
+            "other_encoding": ENCODING_LABELS[other],
+            "people": chart.people,
+            "teams": chart.teams,
+            "seed": args.seed,
+            "answer_share": args.answer_share,
+            "answer_seconds": args.answer_seconds,
+            "smtp_port": smtp_port,
+            "smtp_in_process": args.smtp_in_process,
+        }
+        log_path = data_dir / "helper.log"
+        with log_path.open("wb") as log:
+            helper = subprocess.Popen(
+                [sys.executable, str(Path(__file__).resolve()), "_run"],
+                env=env,
+                cwd=data_dir,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+                start_new_session=True,
+            )
+        cleanup.callback(stop_process_group, helper)
+        helper.stdin.write(json.dumps(spec))
+        helper.stdin.close()
+        result, server_after_send = None, None
+        for line in helper.stdout:
+            if line.startswith(STEP_MARKER):
+                step = json.loads(line[len(STEP_MARKER) :])
+                if step.get("sent") and smtp is not None:
+                    server_after_send = smtp.counts()
+                elif "label" in step:
+                    print(f"   {step['label']}: {step['seconds']:.2f} s", flush=True)
+            elif line.startswith(DATA_MARKER):
+                result = json.loads(line[len(DATA_MARKER) :])
+        helper.wait()
+        if helper.returncode != 0 or result is None:
+            raise BenchmarkFailed(f"the helper failed ({helper.returncode}):\n{tail(log_path)}")
+
+        counts, checks = result["counts"], [tuple(c) for c in result["checks"]]
+        if smtp is not None:
+            server = server_after_send or smtp.counts()
+            at_end = smtp.counts()
+            if at_end["messages"] != server["messages"]:
+                checks.append((f"nothing else was mailed after the invitations ({at_end['messages']:,})", False))
+            where = "own process"
+        else:
+            server = json.loads(counts.pop("smtp"))
+            where = "a thread of the sending process"
+        invitations = counts["invitations"]
+        checks.append(
+            (
+                f"the SMTP server received {server['messages']:,} messages = {invitations:,} invitations "
+                f"({server['distinct_recipients']:,} distinct recipients = {chart.people:,} people)",
+                server["messages"] == invitations
+                and server["recipients"] == invitations
+                and server["distinct_recipients"] == chart.people,
+            )
+        )
+        counts["smtp_megabytes"] = f"{server['bytes'] / 1e6:.1f}"
+        counts["smtp_cpu"] = f"{server['cpu_seconds']:.1f} s" if smtp is not None else "n/a (shared with the sender)"
+        setup = f"{chart.people:,} people in {chart.levels} levels, SMTP server in {where}"
+        return DatabaseReport(title, setup, result["steps"], counts, checks)
+
+
+ENCODING_LABELS = {"utf-8-sig": "UTF-8 with BOM", "cp1252": "cp1252"}
+
+
+# --- Reporting and the command line ------------------------------------------------------------------
+
+
+def table(report: DatabaseReport, generated: float) -> str:
+    header = f"{'step':<72} {'seconds':>8} {'rate':>20} {'queries':>8} {'writes':>7}"
+    lines = [f"{report.title} -- {report.setup}", header, "-" * len(header)]
+    lines.append(f"{'generate the chart file (the benchmark, not the app)':<72} {generated:>8.2f}")
+    for step in report.steps:
+        rate = ""
+        if step["unit"] and step["seconds"] > 0 and step["count"]:
+            rate = f"{step['count'] / step['seconds']:,.0f} {step['unit']}/s"
+        queries = f"{step['queries']:>8,} {step['writes']:>7,}" if step["queries"] or step["writes"] else ""
+        lines.append(f"{step['label']:<72} {step['seconds']:>8.2f} {rate:>20} {queries}".rstrip())
+        if step["note"]:
+            lines.append(f"    {step['note']}")
+    c = report.counts
+    lines.append(
+        f"counts: {c['people']:,} people, {c['teams']:,} teams, {c['memberships']:,} memberships, "
+        f"{c['rounds']:,} rounds, {c['invitations']:,} invitations, {c['queued']:,} queued e-mails, "
+        f"{c['counters']:,} counter rows"
+    )
+    lines.append(
+        f"mail: {c['sent']:,} sent, {c['failed']} failed; the server took {c['smtp_megabytes']} MB "
+        f"and used CPU: {c['smtp_cpu']}"
+    )
+    lines.append(
+        f"close: {c['answered']:,} answers; leaders' item figures shown {c['item_rows_shown']:,} of "
+        f"{c['item_rows']:,}, roll-ups shown {c['rollup_rows_shown']:,} of {c['rollup_rows']:,}, "
+        f"{c['participation_rows']:,} participation rows"
+    )
+    for what, ok in report.checks:
+        lines.append(f"check: {what}: {'OK' if ok else 'FAILED'}")
+    return "\n".join(lines)
+
+
+def versions() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = []
+    for package in ("Django", "psycopg", "aiosmtpd"):
+        with contextlib.suppress(PackageNotFoundError):
+            found.append(f"{package} {version(package)}")
+    return ", ".join(found)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--people", type=int, default=5000, help="People in the chart (default 5000, at least 100).")
+    parser.add_argument("--databases", default="sqlite,postgres", help="Comma-separated: sqlite, postgres.")
+    parser.add_argument(
+        "--postgres-url", default=DEFAULT_POSTGRES_URL, help="Created, used and dropped (default %(default)s)."
+    )
+    parser.add_argument("--require-postgres", action="store_true", help="Fail (exit 2) when PostgreSQL is unreachable.")
+    parser.add_argument(
+        "--encoding",
+        choices=sorted(ENCODING_LABELS),
+        default="utf-8-sig",
+        help="How the chart file is saved (default utf-8-sig, as Danish Excel's CSV UTF-8); the other is read too.",
+    )
+    parser.add_argument(
+        "--answer-share", type=float, default=0.6, help="Share of leaders and chiefs who answer (default 0.6)."
+    )
+    parser.add_argument(
+        "--answer-seconds", type=float, default=300, help="The most the answering may take (default 300)."
+    )
+    parser.add_argument(
+        "--smtp-in-process",
+        action="store_true",
+        help="Run the SMTP server in a thread of the sending process instead of a process of its own.",
+    )
+    parser.add_argument("--csv-out", type=Path, help="Also save the generated chart file here.")
+    parser.add_argument("--max-seconds", type=int, default=1800, help="Seconds the whole run may take (default 1800).")
+    parser.add_argument("--seed", type=int, default=1, help="Seed for the chart and the answers (default 1).")
+    args = parser.parse_args(argv)
+    args.databases = [d.strip() for d in args.databases.split(",") if d.strip()]
+    if not args.databases or set(args.databases) - {"sqlite", "postgres"}:
+        parser.error("--databases takes sqlite, postgres or both")
+    if args.people < 100:
+        parser.error("--people must be at least 100")
+    if not 0 <= args.answer_share <= 1:
+        parser.error("--answer-share must be between 0 and 1")
+    if args.max_seconds < 1 or args.answer_seconds < 0:
+        parser.error("--max-seconds must be at least 1 and --answer-seconds not negative")
+    return args
+
+
+def main(argv: list[str]) -> int:
+    if argv and argv[0] in HELPERS:
+        try:
+            HELPERS[argv[0]]()
+        except Exception:
+            traceback.print_exc()
+            return 1
+        return 0
+    args = parse_args(argv)
+    if importlib.util.find_spec("gensidig") is None or importlib.util.find_spec("aiosmtpd") is None:
+        print("gensidig and aiosmtpd must be importable: run with the project's virtualenv.", file=sys.stderr)
+        return 2
+
+    def give_up(signum, _frame):
+        if signum == signal.SIGALRM:
+            raise OverallTimeout(f"the run took more than --max-seconds={args.max_seconds}")
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGALRM, give_up)
+    signal.signal(signal.SIGTERM, give_up)
+    signal.alarm(args.max_seconds)
+    print(
+        f"Gensidig at scale: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, {versions()}; "
+        f"{args.people:,} people",
+        flush=True,
+    )
+    reports: list[DatabaseReport] = []
+    try:
+        postgres_target = Postgres.from_url(args.postgres_url) if "postgres" in args.databases else None
+        with tempfile.TemporaryDirectory(prefix="gensidig-bench-scale-chart-") as chart_dir:
+            started = time.perf_counter()
+            chart = make_chart(args.people, args.seed)
+            files = {}
+            for encoding in ENCODING_LABELS:
+                files[encoding] = Path(chart_dir) / f"organisation-{encoding}.csv"
+                files[encoding].write_bytes(chart.to_bytes(encoding))
+            generated = time.perf_counter() - started
+            if args.csv_out:
+                shutil.copyfile(files[args.encoding], args.csv_out)
+            print(
+                f"chart: {chart.people:,} people in {chart.levels} levels, {chart.teams:,} teams, "
+                f"{files[args.encoding].stat().st_size / 1e6:.2f} MB {ENCODING_LABELS[args.encoding]}; "
+                f"direct reports: {chart.describe_reports()}",
+                flush=True,
+            )
+            for kind in args.databases:
+                postgres = None
+                if kind == "postgres":
+                    postgres = postgres_target
+                    if why := postgres.reachable():
+                        message = f"PostgreSQL is unreachable at {postgres.where} ({why})"
+                        if args.require_postgres:
+                            print(f"{message}; --require-postgres was given.", file=sys.stderr)
+                            return 2
+                        print(f"\n== {message}: skipped.", flush=True)
+                        continue
+                reports.append(bench_database(kind, args, chart, files, postgres))
+                print(f"\n{table(reports[-1], generated)}", flush=True)
+    except (BenchmarkFailed, OverallTimeout) as exc:
+        print(f"\nThe benchmark could not finish: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nInterrupted; the helpers were stopped and the temporary data removed.", file=sys.stderr)
+        return 130
+    finally:
+        signal.alarm(0)
+
+    failed = [r.title for r in reports if r.failed]
+    if failed:
+        print(f"A check failed on: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
