@@ -14,6 +14,8 @@ from .survey import Instrument
 class CampaignStatus(models.TextChoices):
     # Translators: a campaign being prepared, not yet sent out.
     DRAFT = "draft", pgettext_lazy("campaign status", "Draft")
+    # Translators: a campaign that opens by itself on its opening day.
+    SCHEDULED = "scheduled", pgettext_lazy("campaign status", "Scheduled")
     # Translators: a campaign whose rounds accept answers.
     OPEN = "open", pgettext_lazy("campaign status", "Open")
     # Translators: a campaign whose rounds are all closed.

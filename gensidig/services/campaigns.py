@@ -86,42 +86,67 @@ def launch_campaign(
 
     Only teams under k may be left out; a team left in that is under k still gets its round (the
     chief's own answers and the meeting guide), and its leaders' answers count only in roll-ups
-    that meet the rules. Teams without any leader get no round.
+    that meet the rules. Teams without any leader get no round. A campaign whose opening day is
+    still to come is scheduled instead, and opens by itself that day (`launch_due_campaigns`).
     """
-    from gensidig.services import mailing
-
     now = now or timezone.now()
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
         if campaign.status != CampaignStatus.DRAFT:
             raise CampaignError(_("The campaign has already been launched."))
-        if campaign.opens_on > timezone.localdate(now):
-            raise CampaignError(_("The campaign opens on %(date)s; launch it then.") % {"date": campaign.opens_on})
         teams = preview(
             organisation=campaign.organisation, root_team=campaign.root_team, k=campaign.anonymity_threshold
         )
-        not_small = {t.team.pk for t in teams if not t.small} & set(excluded_team_ids)
-        if not_small:
+        if {t.team.pk for t in teams if not t.small} & set(excluded_team_ids):
             raise CampaignError(_("Only teams with fewer leaders than the anonymity threshold can be left out."))
-        included = [t.team for t in teams if t.team.pk not in excluded_team_ids and t.leaders > 0]
-        if not included:
-            raise CampaignError(_("The campaign has no team to send to."))
-        campaign.instrument = current_instrument()
-        campaign.status = CampaignStatus.OPEN
-        campaign.save(update_fields=["instrument", "status"])
-        campaign.excluded_teams.set(t.team for t in teams if t.team.pk in excluded_team_ids or t.leaders == 0)
-        try:
-            opened = open_rounds(
-                teams=included,
-                closes_at=campaign.closes_at,
-                threshold=campaign.anonymity_threshold,
-                campaign=campaign,
-                now=now,
+        campaign.excluded_teams.set(t.team for t in teams if t.team.pk in excluded_team_ids)
+        if campaign.opens_on > timezone.localdate(now):
+            campaign.status = CampaignStatus.SCHEDULED
+            campaign.save(update_fields=["status"])
+            return []
+        return _open(campaign, teams, now)
+
+
+def launch_due_campaigns(*, now: datetime.datetime | None = None) -> list[Campaign]:
+    """Open every scheduled campaign whose opening day has come (the sender runs this)."""
+    now = now or timezone.now()
+    opened = []
+    for campaign in Campaign.objects.filter(status=CampaignStatus.SCHEDULED, opens_on__lte=timezone.localdate(now)):
+        with transaction.atomic():
+            campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+            if campaign.status != CampaignStatus.SCHEDULED:
+                continue
+            teams = preview(
+                organisation=campaign.organisation, root_team=campaign.root_team, k=campaign.anonymity_threshold
             )
-        except RoundError as error:
-            raise CampaignError(str(error)) from error
-        rounds = [round_ for round_, _links in opened]
-        mailing.queue_invitations(rounds=rounds)
+            _open(campaign, teams, now)
+            opened.append(campaign)
+    return opened
+
+
+def _open(campaign: Campaign, teams: list[TeamInCampaign], now: datetime.datetime) -> list[Round]:
+    from gensidig.services import mailing
+
+    excluded = set(campaign.excluded_teams.values_list("pk", flat=True))
+    included = [t.team for t in teams if t.team.pk not in excluded and t.leaders > 0]
+    if not included:
+        raise CampaignError(_("The campaign has no team to send to."))
+    campaign.instrument = current_instrument()
+    campaign.status = CampaignStatus.OPEN
+    campaign.save(update_fields=["instrument", "status"])
+    campaign.excluded_teams.add(*(t.team for t in teams if t.leaders == 0))
+    try:
+        opened = open_rounds(
+            teams=included,
+            closes_at=campaign.closes_at,
+            threshold=campaign.anonymity_threshold,
+            campaign=campaign,
+            now=now,
+        )
+    except RoundError as error:
+        raise CampaignError(str(error)) from error
+    rounds = [round_ for round_, _links in opened]
+    mailing.queue_invitations(rounds=rounds)
     return rounds
 
 

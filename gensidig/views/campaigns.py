@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -63,7 +63,7 @@ def campaign_detail(request, slug: str, public_id: str):
     if campaign.status == CampaignStatus.OPEN and campaign.closes_at <= timezone.now():
         campaign = campaign_service.close_campaign(campaign=campaign)
     context = {"organisation": campaign.organisation, "campaign": campaign}
-    if campaign.status == CampaignStatus.DRAFT:
+    if campaign.status in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
         teams = campaign_service.preview(
             organisation=campaign.organisation, root_team=campaign.root_team, k=campaign.anonymity_threshold
         )
@@ -107,10 +107,18 @@ def campaign_launch(request, slug: str, public_id: str):
     except campaign_service.CampaignError as error:
         messages.error(request, str(error))
         return redirect("gensidig:campaign", slug=slug, public_id=public_id)
-    messages.success(
-        request,
-        _("The campaign is open: %(rounds)d rounds. The invitations are on their way.") % {"rounds": len(rounds)},
-    )
+    campaign.refresh_from_db()
+    if campaign.status == CampaignStatus.SCHEDULED:
+        messages.success(
+            request,
+            _("The campaign is scheduled and opens by itself on %(date)s.")
+            % {"date": formats.date_format(campaign.opens_on)},
+        )
+    else:
+        messages.success(
+            request,
+            _("The campaign is open: %(rounds)d rounds. The invitations are on their way.") % {"rounds": len(rounds)},
+        )
     return redirect("gensidig:campaign", slug=slug, public_id=public_id)
 
 

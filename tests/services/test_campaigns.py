@@ -252,3 +252,25 @@ def test_a_team_whose_figures_protect_a_smaller_one_is_told_why(organisation, cl
     page = client.get(reverse("gensidig:report", args=[summary.round.public_id])).content.decode()
     assert 'class="alert alert-info"' in page
     assert "importance and experience are close everywhere" not in page
+
+
+def test_a_campaign_with_a_later_opening_day_is_scheduled_and_opens_by_itself(organisation):
+    from gensidig.services.campaigns import launch_due_campaigns
+
+    campaign = create_campaign(
+        organisation=organisation,
+        name="Efterår",
+        root_team=None,
+        opens_on=timezone.localdate() + datetime.timedelta(days=3),
+        closes_at=timezone.now() + datetime.timedelta(days=20),
+    )
+    small = team_of(organisation, "b@k.dk")
+    assert launch_campaign(campaign=campaign, excluded_team_ids={small.pk}) == []
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SCHEDULED and not Round.objects.filter(campaign=campaign).exists()
+    assert launch_due_campaigns() == []  # not yet
+    opened = launch_due_campaigns(now=timezone.now() + datetime.timedelta(days=3))
+    assert [c.pk for c in opened] == [campaign.pk]
+    rounds = Round.objects.filter(campaign=campaign)
+    assert rounds.count() == 4 and not rounds.filter(team=small).exists()
+    assert InvitationMail.objects.filter(invitation__round__campaign=campaign).exists()

@@ -7,6 +7,7 @@ from tqdm import tqdm
 from gensidig.models import Campaign, Round
 from gensidig.models.choices import RoundStatus
 from gensidig.services import mailing
+from gensidig.services.campaigns import launch_due_campaigns
 
 # Without a terminal (cron, systemd's journal) a line at most this often instead of a bar.
 PLAIN_PROGRESS_SECONDS = 10
@@ -72,6 +73,8 @@ class Command(BaseCommand):
 
     def _run(self, campaign, *, quiet: bool) -> bool:
         """One pass; False if the mail server could not be reached. Quiet: say nothing when nothing happened."""
+        for opened in launch_due_campaigns():
+            self.stdout.write(f"Opened the scheduled campaign '{opened.name}'.")
         started = mailing.start_due_reminders()
         if started:
             self.stdout.write(f"Started {len(started)} reminder batch(es).")
