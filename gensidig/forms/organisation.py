@@ -95,7 +95,10 @@ class SettingsForm(forms.ModelForm):
     def clean_anonymity_threshold(self):
         k = self.cleaned_data["anonymity_threshold"]
         if k < settings.GENSIDIG_MINIMUM_THRESHOLD:
-            raise forms.ValidationError(_("The anonymity threshold can never be below 3."))
+            raise forms.ValidationError(
+                _("The anonymity threshold can never be below %(minimum)d.")
+                % {"minimum": settings.GENSIDIG_MINIMUM_THRESHOLD}
+            )
         return k
 
     def clean_reminder_days(self):

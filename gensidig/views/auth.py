@@ -9,7 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from gensidig.services.signin import send_sign_in_link, use_sign_in_link
+from gensidig.services.signin import LINK_LIFETIME, send_sign_in_link, use_sign_in_link
+
+LINK_MINUTES = int(LINK_LIFETIME.total_seconds() // 60)
 
 
 class SignInLinkForm(forms.Form):
@@ -27,7 +29,11 @@ def request_link(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         # The same answer whether or not the address is known: the page tells nobody who is here.
         send_sign_in_link(email=form.cleaned_data["email"], language=translation.get_language())
-        return render(request, "gensidig/registration/link_sent.html", {"email": form.cleaned_data["email"]})
+        return render(
+            request,
+            "gensidig/registration/link_sent.html",
+            {"email": form.cleaned_data["email"], "minutes": LINK_MINUTES},
+        )
     status = 400 if form.errors else 200
     return render(request, "gensidig/registration/request_link.html", {"form": form}, status=status)
 
@@ -40,6 +46,6 @@ def use_link(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "gensidig/registration/use_link.html")
     user = use_sign_in_link(token=token)
     if user is None:
-        return render(request, "gensidig/registration/link_unusable.html", status=404)
+        return render(request, "gensidig/registration/link_unusable.html", {"minutes": LINK_MINUTES}, status=404)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     return redirect("gensidig:home")

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gensidig.forms.organisation import CampaignForm
@@ -117,7 +118,12 @@ def campaign_launch(request, slug: str, public_id: str):
     else:
         messages.success(
             request,
-            _("The campaign is open: %(rounds)d rounds. The invitations are on their way.") % {"rounds": len(rounds)},
+            ngettext(
+                "The campaign is open: %(rounds)d round. The invitations are on their way.",
+                "The campaign is open: %(rounds)d rounds. The invitations are on their way.",
+                len(rounds),
+            )
+            % {"rounds": len(rounds)},
         )
     return redirect("gensidig:campaign", slug=slug, public_id=public_id)
 
@@ -142,5 +148,9 @@ def campaign_resend(request, slug: str, public_id: str):
     campaign = get_campaign_for_admin(request, slug, public_id)
     rounds = Round.objects.filter(campaign=campaign, status="open")
     queued = mailing.resend_failed(rounds=rounds) + mailing.resend_interrupted(rounds=rounds)
-    messages.success(request, _("%(count)d invitations will be sent again.") % {"count": queued})
+    messages.success(
+        request,
+        ngettext("%(count)d invitation will be sent again.", "%(count)d invitations will be sent again.", queued)
+        % {"count": queued},
+    )
     return redirect("gensidig:campaign", slug=slug, public_id=public_id)

@@ -238,7 +238,8 @@ def test_an_unreachable_server_leaves_everything_waiting_and_says_so(no_smtp_ser
     team = make_team(leaders=5)
     round_, links = queued_round(team)
 
-    report = send_invitations()
+    with translation.override("en"):
+        report = send_invitations()
 
     assert report.server_unreachable and "could not be reached" in report.connection_error
     assert report.sent == report.failed == 0 and report.remaining == 6
@@ -265,7 +266,8 @@ def test_a_connection_lost_mid_message_stops_the_run_and_that_message_is_reporte
     queued_round(team)
     fail_on(monkeypatch, 3, smtplib.SMTPServerDisconnected("Connection unexpectedly closed"))
 
-    report = send_invitations()
+    with translation.override("en"):
+        report = send_invitations()
 
     assert report.sent == 2 and report.failed == 0 and "lost" in report.connection_error
     assert report.remaining == 6  # the rest waits for the next run, none marked failed
