@@ -38,19 +38,29 @@ import secrets
 import select
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import traceback
-import urllib.parse
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from common import (
+    BenchmarkFailed,
+    OverallTimeout,
+    Postgres,
+    django_setup,
+    free_port,
+    gensidig_command,
+    run_command,
+    stop_process_group,
+    tail,
+    versions,
+)
+
 HOST = "127.0.0.1"
-LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1"}
 DEFAULT_POSTGRES_URL = "postgres://127.0.0.1:5432/gensidig_bench_scale"
 DATA_MARKER = "GENSIDIG-BENCH-JSON "
 STEP_MARKER = "GENSIDIG-BENCH-STEP "
@@ -86,14 +96,6 @@ APP_ENV_VARS = (
     "STATIC_ROOT",
     "TIME_ZONE",
 )
-
-
-class BenchmarkFailed(Exception):
-    """The benchmark could not be run as asked; the message says why."""
-
-
-class OverallTimeout(Exception):
-    """--max-seconds ran out."""
 
 
 # --- The org chart, as HR exports it from the payroll system into Excel ---------------------------
@@ -312,13 +314,6 @@ def helper_smtp() -> None:
 # --- The steps, run inside Django in a helper process ------------------------------------------------
 
 
-def _django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gensidig.settings")
-    import django
-
-    django.setup()
-
-
 class StatementCounter:
     """Counts the SQL statements a step runs, and the writes among them (a Django execute wrapper)."""
 
@@ -379,7 +374,7 @@ WARM_UP_CSV = "E-mail;Navn;Leders e-mail;Enhed\r\nA@x.example;A;;X\r\nb@x.exampl
 def helper_run() -> None:
     """Every timed step on one database; prints a STEP line per step and the results as JSON."""
     spec = json.load(sys.stdin)
-    _django()
+    django_setup()
     import datetime
 
     from django.db import connection
@@ -597,12 +592,6 @@ HELPERS = {"_run": helper_run, "_smtp": helper_smtp}
 # --- Processes and databases ---------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
 def app_env(*, data_dir: Path, smtp_port: int, database_url: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in APP_ENV_VARS}
     env.update(
@@ -622,24 +611,6 @@ def app_env(*, data_dir: Path, smtp_port: int, database_url: str | None) -> dict
     if database_url:
         env["DATABASE_URL"] = database_url
     return env
-
-
-def stop_process_group(process: subprocess.Popen) -> None:
-    """Stop a helper started in its own session, and anything it started."""
-    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 10)):
-        if process.poll() is not None:
-            break
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, sig)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=wait)
-
-
-def tail(path: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
 
 
 def read_line(stream, timeout: float) -> str:
@@ -686,70 +657,6 @@ class SmtpProcess:
         stop_process_group(self.process)
 
 
-def run_app(env: dict[str, str], *args: str, timeout: float) -> str:
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "gensidig", *args],
-            env=env,
-            cwd=env["GENSIDIG_DATA_DIR"],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise BenchmarkFailed(f"`gensidig {args[0]}` took more than {timeout:.0f} s") from None
-    if done.returncode != 0:
-        raise BenchmarkFailed(f"`gensidig {' '.join(args)}` failed ({done.returncode}):\n{done.stdout}{done.stderr}")
-    return done.stdout
-
-
-@dataclass(frozen=True)
-class Postgres:
-    url: str  # the benchmark's own database, created here and dropped at the end
-    name: str
-    admin_url: str
-    where: str  # host:port, for messages (the URL may hold a password)
-
-    @classmethod
-    def from_url(cls, url: str) -> Postgres:
-        parts = urllib.parse.urlsplit(url)
-        name = parts.path.lstrip("/")
-        if parts.scheme not in {"postgres", "postgresql"} or "bench" not in name:
-            # The database is dropped afterwards: only ever one whose name says it is a benchmark's.
-            raise BenchmarkFailed(f"--postgres-url must name a database with 'bench' in its name, not {url!r}")
-        if parts.hostname not in LOOPBACK_NAMES:
-            raise BenchmarkFailed(f"--postgres-url must be on this machine (127.0.0.1), not {parts.hostname!r}")
-        admin_url = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
-        return cls(url=url, name=name, admin_url=admin_url, where=f"{parts.hostname}:{parts.port or 5432}")
-
-    def reachable(self) -> str | None:
-        """None when PostgreSQL answers, else why not."""
-        try:
-            import psycopg
-        except ImportError:
-            return "psycopg is not installed"
-        try:
-            psycopg.connect(self.admin_url, connect_timeout=3).close()
-        except psycopg.Error as exc:
-            return str(exc).strip().splitlines()[0]
-        return None
-
-    def _admin(self, statement: str) -> None:
-        import psycopg
-        from psycopg import sql
-
-        with psycopg.connect(self.admin_url, autocommit=True, connect_timeout=5) as connection:
-            connection.execute(sql.SQL(statement).format(sql.Identifier(self.name)))
-
-    def create(self) -> None:
-        self.drop()  # a leftover of an interrupted run
-        self._admin("CREATE DATABASE {}")
-
-    def drop(self) -> None:
-        self._admin("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-
-
 # --- One database ---------------------------------------------------------------------------------
 
 
@@ -778,7 +685,7 @@ def bench_database(kind: str, args, chart: OrgChart, files: dict[str, Path], pos
         smtp_port = free_port()
         env = app_env(data_dir=data_dir, smtp_port=smtp_port, database_url=postgres.url if postgres else None)
         started = time.monotonic()
-        run_app(env, "migrate", "--no-input", "-v", "0", timeout=300)
+        run_command(gensidig_command("migrate", "--no-input", "-v", "0"), env=env, timeout=300)
         print(f"   schema (untimed): {time.monotonic() - started:.1f} s", flush=True)
 
         smtp = None
@@ -892,16 +799,6 @@ def table(report: DatabaseReport, generated: float) -> str:
     return "\n".join(lines)
 
 
-def versions() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    found = []
-    for package in ("Django", "psycopg", "aiosmtpd"):
-        with contextlib.suppress(PackageNotFoundError):
-            found.append(f"{package} {version(package)}")
-    return ", ".join(found)
-
-
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--people", type=int, default=5000, help="People in the chart (default 5000, at least 100).")
@@ -965,7 +862,7 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, give_up)
     signal.alarm(args.max_seconds)
     print(
-        f"Gensidig at scale: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, {versions()}; "
+        f"Gensidig at scale: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, {versions('Django', 'psycopg', 'aiosmtpd')}; "
         f"{args.people:,} people",
         flush=True,
     )

@@ -40,7 +40,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -52,6 +51,19 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from common import (
+    BenchmarkFailed,
+    OverallTimeout,
+    Postgres,
+    django_setup,
+    free_port,
+    gensidig_command,
+    run_command,
+    stop_process_group,
+    tail,
+    versions,
+)
 
 HOST = "127.0.0.1"
 GOAL = 0.5
@@ -97,28 +109,13 @@ COMMENT_PHRASES = (
 )
 
 
-class BenchmarkFailed(Exception):
-    """The benchmark could not be run as asked; the message says why."""
-
-
-class OverallTimeout(Exception):
-    """--max-seconds ran out."""
-
-
 # --- Helpers run inside Django, in a subprocess with the app's settings ------------------------
-
-
-def _django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gensidig.settings")
-    import django
-
-    django.setup()
 
 
 def helper_make_data() -> None:
     """Open rounds of LEADERS_PER_TEAM leaders for each group asked for; print their tokens as JSON."""
     spec = json.load(sys.stdin)
-    _django()
+    django_setup()
     import datetime
 
     from django.db import transaction
@@ -162,7 +159,7 @@ def helper_make_data() -> None:
 def helper_verify() -> None:
     """Compare the database with what the load generator says was accepted; print the findings as JSON."""
     expected = json.load(sys.stdin)
-    _django()
+    django_setup()
     from django.db import connection
     from django.db.models import Count
 
@@ -215,12 +212,6 @@ HELPERS = {"_make-data": helper_make_data, "_verify": helper_verify}
 # --- The server and the databases ---------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
 def app_env(*, data_dir: Path, static_root: Path, port: int, database_url: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in APP_ENV_VARS}
     env.update(
@@ -240,26 +231,8 @@ def app_env(*, data_dir: Path, static_root: Path, port: int, database_url: str |
 
 def run_app(env: dict[str, str], *args: str, timeout: float, stdin: str | None = None) -> str:
     """Run ``gensidig <args>`` (or one of this file's helpers) and return its output; raise on failure."""
-    if args[0] in HELPERS:
-        command = [sys.executable, str(Path(__file__).resolve()), *args]
-    else:
-        command = [sys.executable, "-m", "gensidig", *args]
-    try:
-        done = subprocess.run(
-            command,
-            env=env,
-            cwd=env["GENSIDIG_DATA_DIR"],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise BenchmarkFailed(f"`{' '.join(args[:1])}` took more than {timeout:.0f} s") from None
-    if done.returncode != 0:
-        raise BenchmarkFailed(f"`{' '.join(args)}` failed ({done.returncode}):\n{done.stdout}{done.stderr}")
-    return done.stdout
+    command = [sys.executable, str(Path(__file__).resolve()), *args] if args[0] in HELPERS else gensidig_command(*args)
+    return run_command(command, env=env, timeout=timeout, stdin=stdin)
 
 
 def helper_output(output: str) -> dict:
@@ -285,19 +258,6 @@ def production_server(env: dict[str, str], *, port: int, workers: int, log_path:
         stop_process_group(process)
 
 
-def stop_process_group(process: subprocess.Popen) -> None:
-    # The server was started in its own session, so its group is gunicorn's master and workers only.
-    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
-        if process.poll() is not None:
-            break
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, sig)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=wait)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)  # any worker the master left behind
-
-
 def wait_until_healthy(process: subprocess.Popen, port: int, log_path: Path, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -314,57 +274,6 @@ def wait_until_healthy(process: subprocess.Popen, port: int, log_path: Path, tim
                 connection.close()
         time.sleep(0.2)
     raise BenchmarkFailed(f"/healthz/ did not answer within {timeout:.0f} s:\n{tail(log_path)}")
-
-
-def tail(path: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
-
-
-@dataclass(frozen=True)
-class Postgres:
-    url: str  # the benchmark's own database, created here and dropped at the end
-    name: str
-    admin_url: str
-    where: str  # host:port, for messages (the URL may hold a password)
-
-    @classmethod
-    def from_url(cls, url: str) -> Postgres:
-        parts = urllib.parse.urlsplit(url)
-        name = parts.path.lstrip("/")
-        if parts.scheme not in {"postgres", "postgresql"} or "bench" not in name:
-            # The database is dropped afterwards: only ever one whose name says it is a benchmark's.
-            raise BenchmarkFailed(f"--postgres-url must name a database with 'bench' in its name, not {url!r}")
-        admin_url = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
-        return cls(url=url, name=name, admin_url=admin_url, where=f"{parts.hostname}:{parts.port or 5432}")
-
-    def reachable(self) -> str | None:
-        """None when PostgreSQL answers, else why not."""
-        try:
-            import psycopg
-        except ImportError:
-            return "psycopg is not installed"
-        try:
-            psycopg.connect(self.admin_url, connect_timeout=3).close()
-        except psycopg.Error as exc:
-            return str(exc).strip().splitlines()[0]
-        return None
-
-    def _admin(self, statement: str) -> None:
-        import psycopg
-        from psycopg import sql
-
-        with psycopg.connect(self.admin_url, autocommit=True, connect_timeout=5) as connection:
-            connection.execute(sql.SQL(statement).format(sql.Identifier(self.name)))
-
-    def create(self) -> None:
-        self.drop()  # a leftover of an interrupted run
-        self._admin("CREATE DATABASE {}")
-
-    def drop(self) -> None:
-        self._admin("DROP DATABASE IF EXISTS {} WITH (FORCE)")
 
 
 # --- The load generator -------------------------------------------------------------------------
@@ -784,16 +693,6 @@ def table(report: DatabaseReport) -> str:
     return "\n".join(lines)
 
 
-def versions() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    found = []
-    for package in ("Django", "gunicorn", "psycopg"):
-        with contextlib.suppress(PackageNotFoundError):
-            found.append(f"{package} {version(package)}")
-    return ", ".join(found)
-
-
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -861,7 +760,7 @@ def main(argv: list[str]) -> int:
     stop = threading.Event()
     print(
         f"Gensidig submission throughput: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
-        f"{versions()}; goal: submissions >= {GOAL} x the one-row baseline",
+        f"{versions('Django', 'gunicorn', 'psycopg')}; goal: submissions >= {GOAL} x the one-row baseline",
         flush=True,
     )
     reports: list[DatabaseReport] = []

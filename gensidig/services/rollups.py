@@ -10,7 +10,7 @@ Participation counts get a pattern of their own by the same rules.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from django.db import transaction
 
@@ -199,14 +199,7 @@ def _store_participation(campaign: Campaign, hierarchy: Hierarchy) -> None:
     RollupParticipation.objects.filter(campaign=campaign).delete()
     RollupParticipation.objects.bulk_create(
         (
-            RollupParticipation(
-                campaign=campaign,
-                team_id=row.team_id,
-                invited=row.invited,
-                answered=row.answered,
-                branch_invited=row.branch_invited,
-                branch_answered=row.branch_answered,
-            )
+            RollupParticipation(campaign=campaign, **asdict(row))
             for row in participation_rows(campaign=campaign, hierarchy=hierarchy)
         ),
         batch_size=2000,
