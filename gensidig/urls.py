@@ -4,7 +4,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from gensidig.forms.auth import EmailAuthenticationForm
-from gensidig.views import answer, auth, campaigns, chief, imports, organisation, pages, report, rollups
+from gensidig.views import answer, auth, campaigns, chief, dialogue, imports, organisation, pages, report, rollups
 
 gensidig_patterns = [
     path("", pages.home, name="home"),
@@ -26,6 +26,18 @@ gensidig_patterns = [
     path("rounds/<str:public_id>/close/", chief.round_close, name="round-close"),
     path("rounds/<str:public_id>/report/", report.overview, name="report"),
     path("rounds/<str:public_id>/report/<slug:theme_key>/", report.theme, name="report-theme"),
+    path("rounds/<str:public_id>/guide/", dialogue.guide, name="guide"),
+    path("rounds/<str:public_id>/guide/present/", dialogue.present, name="guide-present"),
+    path("rounds/<str:public_id>/guide/present/<int:step>/", dialogue.present, name="guide-present-step"),
+    path("rounds/<str:public_id>/agreements/", dialogue.agreements, name="agreements"),
+    path(
+        "rounds/<str:public_id>/agreements/<str:agreement_id>/status/",
+        dialogue.agreement_status,
+        name="agreement-status",
+    ),
+    path("rounds/<str:public_id>/share/", dialogue.share, name="share"),
+    path("team/<str:public_id>/", report.team_overview, name="team-report"),
+    path("team/<str:public_id>/<slug:theme_key>/", report.team_theme, name="team-report-theme"),
     path("org/<slug:slug>/", organisation.home, name="org"),
     path("org/<slug:slug>/people/", organisation.people, name="org-people"),
     path("org/<slug:slug>/teams/", organisation.teams, name="org-teams"),

@@ -1,4 +1,5 @@
 from .campaigns import Campaign, CampaignStatus
+from .dialogue import Agreement, AgreementOwner, AgreementStatus, GuideFormat, MeetingGuide
 from .imports import ChartUpload
 from .mail import InvitationMail, MailStatus, ReminderBatch
 from .organisation import Organisation, OrganisationAdmin, Person, Team, TeamMembership, User
@@ -8,16 +9,21 @@ from .signin import SignInLink
 from .survey import Instrument, Invitation, Item, Round
 
 __all__ = [
+    "Agreement",
+    "AgreementOwner",
+    "AgreementStatus",
     "Campaign",
     "CampaignStatus",
     "ChartUpload",
     "Comment",
+    "GuideFormat",
     "Instrument",
     "Invitation",
     "InvitationMail",
     "Item",
     "ItemStatistic",
     "MailStatus",
+    "MeetingGuide",
     "Organisation",
     "OrganisationAdmin",
     "Person",

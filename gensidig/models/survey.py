@@ -63,6 +63,9 @@ class Round(models.Model):
     campaign = models.ForeignKey(
         "gensidig.Campaign", on_delete=models.CASCADE, null=True, blank=True, related_name="rounds"
     )
+    # The chief has shared the report (the leaders' figures, their own answers) and the
+    # agreements with the team's leaders (DESIGN.md 2.10).
+    shared_on = models.DateField(_("shared with the team on"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("round")

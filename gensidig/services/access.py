@@ -10,7 +10,8 @@ from collections import defaultdict
 
 from django.db.models import QuerySet
 
-from gensidig.models import Campaign, Organisation, Team
+from gensidig.models import Campaign, Organisation, Round, Team
+from gensidig.models.choices import Role
 
 
 def administered_organisations(user) -> QuerySet[Organisation]:
@@ -35,6 +36,15 @@ def joined_teams(user) -> QuerySet[Team]:
     if not user.is_authenticated:
         return Team.objects.none()
     return Team.objects.filter(memberships__person__user=user, memberships__person__active=True).distinct()
+
+
+def shared_rounds(user) -> QuerySet[Round]:
+    """Rounds whose report the chief has shared, where the user was invited as a leader."""
+    if not user.is_authenticated:
+        return Round.objects.none()
+    return Round.objects.filter(
+        shared_on__isnull=False, invitations__role=Role.LEADER, invitations__person__user=user
+    ).distinct()
 
 
 def descendants(teams: list[Team], *, organisation: Organisation) -> dict[int, list[int]]:

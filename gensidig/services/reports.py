@@ -110,6 +110,10 @@ class ThemeReport:
     def sentences(self) -> list[str]:
         return focus_sentences(self)
 
+    @property
+    def team_sentences(self) -> list[str]:
+        return focus_sentences(self, to_chief=False)
+
 
 @dataclass
 class GridPoint:
@@ -235,28 +239,37 @@ def comments_for(*, report: Report, theme_key: str) -> list[str]:
     return texts
 
 
-def focus_sentences(theme: ThemeReport) -> list[str]:
-    """Why a theme is in focus, one sentence per reason, for a chief to read aloud."""
+def focus_sentences(theme: ThemeReport, *, to_chief: bool = True) -> list[str]:
+    """Why a theme is in focus, one sentence per reason, to read aloud: to the chief, or, once the
+    report is shared, to the team."""
     stat = theme.stat
-    sentences = {
-        "gap": lambda: (
-            _("Leaders rate its importance %(importance)s but experience it at %(experience)s: a gap of %(gap)s.")
-            % {"importance": _num(stat.importance), "experience": _num(stat.experience), "gap": _num(stat.gap)}
-        ),
-        "blind_spot": lambda: (
-            _("You rate yourself at %(chief)s here; your leaders' experience averages %(experience)s.")
-            % {"chief": _num(stat.experience + stat.blind_spot), "experience": _num(stat.experience)}
-        ),
-        "disagreement": lambda: (
-            _("Leaders see this very differently from one another (spread %(sd)s), so it is worth hearing why.")
-            % {"sd": _num(stat.disagreement)}
-        ),
-        "mirror": lambda: (
-            _("Leaders rate themselves at %(leaders)s on your expectations here; you find them met at %(chief)s.")
-            % {"leaders": _num(stat.leaders_fulfilment), "chief": _num(stat.chief_fulfilment)}
-        ),
+    values = {
+        "importance": _num(stat.importance) if stat.importance is not None else "",
+        "experience": _num(stat.experience) if stat.experience is not None else "",
+        "gap": _num(stat.gap) if stat.gap is not None else "",
+        "chief": _num(stat.experience + stat.blind_spot) if stat.blind_spot is not None else "",
+        "sd": _num(stat.disagreement) if stat.disagreement is not None else "",
+        "leaders": _num(stat.leaders_fulfilment) if stat.leaders_fulfilment is not None else "",
+        "chief_fulfilment": _num(stat.chief_fulfilment) if stat.chief_fulfilment is not None else "",
     }
-    return [sentences[reason]() for reason in stat.reasons if reason in sentences]
+    gap = _("Leaders rate its importance %(importance)s but experience it at %(experience)s: a gap of %(gap)s.")
+    disagreement = _("Leaders see this very differently from one another (spread %(sd)s), so it is worth hearing why.")
+    if to_chief:
+        blind_spot = _("You rate yourself at %(chief)s here; your leaders' experience averages %(experience)s.")
+        mirror = _("Leaders rate themselves at %(leaders)s on your expectations here; you find them met at %(chief)s.")
+    else:
+        blind_spot = _("The chief rates themself at %(chief)s here; the leaders' experience averages %(experience)s.")
+        mirror = _(
+            "Leaders rate themselves at %(leaders)s on the chief's expectations here; the chief finds them met at "
+            "%(chief)s."
+        )
+    sentences = {
+        "gap": gap % values,
+        "blind_spot": blind_spot % values,
+        "disagreement": disagreement % values,
+        "mirror": mirror % {**values, "chief": values["chief_fulfilment"]},
+    }
+    return [sentences[reason] for reason in stat.reasons if reason in sentences]
 
 
 def _num(value: float) -> str:

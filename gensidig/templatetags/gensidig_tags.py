@@ -55,3 +55,27 @@ def heat_bucket(value) -> int:
         if value < upper:
             return bucket
     return 5
+
+
+@register.simple_tag
+def item_change(trend, key: str, scale: str) -> str:
+    """The change in a leaders' mean since the previous round, or a dash if either was withheld."""
+    return signed(trend.item(key, scale)) if trend and trend.previous else ""
+
+
+@register.simple_tag
+def theme_change(trend, key: str, measure: str) -> str:
+    return signed(trend.theme(key, measure)) if trend and trend.previous else ""
+
+
+@register.filter
+def get_item(mapping, key):
+    """mapping[key] in a template, or None."""
+    return mapping.get(key) if mapping else None
+
+
+@register.filter
+def minutes(value) -> str:
+    """Minutes from the start of a meeting as h:mm (0:00, 1:35)."""
+    hours, rest = divmod(int(value), 60)
+    return f"{hours}:{rest:02d}"

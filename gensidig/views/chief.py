@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from gensidig.models import Campaign, CampaignStatus, Round
 from gensidig.models.choices import Role
-from gensidig.services.access import joined_teams
+from gensidig.services.access import joined_teams, shared_rounds
 from gensidig.services.rounds import close_due_rounds, close_round
 
 from .scoping import get_round_for_user, teams_for_user
@@ -43,6 +43,7 @@ def dashboard(request):
             "teams": [(team, by_team[team.pk]) for team in teams],
             "joined": joined_teams(request.user).select_related("organisation", "chief").order_by("name"),
             "rollups": rollups.order_by("-closes_at"),
+            "shared": shared_rounds(request.user).select_related("team__chief").order_by("-shared_on", "-number"),
         },
     )
 

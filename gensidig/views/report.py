@@ -1,4 +1,8 @@
-"""The team report of a closed round: overview, and one page per theme."""
+"""The team report of a closed round: overview, and one page per theme.
+
+The chief reads it under /rounds/; once the chief shares it, the round's leaders read the same
+figures under /team/ (without the comments, and without the chief's tools).
+"""
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -6,62 +10,65 @@ from django.shortcuts import render
 from django.utils import translation
 
 from gensidig.services import report_charts
+from gensidig.services.agreements import agreements_by_theme, earlier_agreements
 from gensidig.services.reports import ReportGone, build_report, comments_for
 from gensidig.services.rounds import close_round
+from gensidig.services.trends import trend_for
 
-from .scoping import get_round_for_user
+from .scoping import get_round_for_user, get_shared_round_for_leader
+
+CHIEF, TEAM = "chief", "team"
 
 
-def _closed_report(request, public_id: str):
+def _chief_round(request, public_id: str):
     round_ = get_round_for_user(request, public_id)
     if round_.is_due_to_close():
         round_ = close_round(round_=round_)
     if not round_.is_closed:
         # Nothing about answers is shown before the round closes (rule 5).
         raise Http404
+    return round_
+
+
+def _context(round_, audience: str) -> dict:
+    trend = trend_for(round_)
+    return {
+        "round": round_,
+        "audience": audience,
+        "theme_url": "gensidig:report-theme" if audience == CHIEF else "gensidig:team-report-theme",
+        "overview_url": "gensidig:report" if audience == CHIEF else "gensidig:team-report",
+        "trend": trend,
+        "agreements": agreements_by_theme(round_),
+        "earlier_agreements": earlier_agreements(round_, previous=trend.previous) if trend.previous else {},
+        "needs_series": report_charts.needs_series(),
+        "mirror_series": report_charts.mirror_series(),
+    }
+
+
+def _overview(request, round_, audience: str):
     try:
-        return build_report(round_=round_, language=translation.get_language())
+        report = build_report(round_=round_, language=translation.get_language())
     except ReportGone:
-        raise _Gone(round_) from None
-
-
-class _Gone(Exception):
-    def __init__(self, round_):
-        self.round = round_
-
-
-def _gone(request, round_):
-    return render(request, "gensidig/report/gone.html", {"round": round_}, status=410)
-
-
-@login_required
-def overview(request, public_id: str):
-    try:
-        report = _closed_report(request, public_id)
-    except _Gone as gone:
-        return _gone(request, gone.round)
+        return render(request, "gensidig/report/gone.html", {"round": round_}, status=410)
     return render(
         request,
         "gensidig/report/overview.html",
         {
+            **_context(round_, audience),
             "report": report,
-            "round": report.round,
             "overview_chart": report_charts.overview_chart(report),
             "grid_chart": report_charts.grid_chart(report),
             "mirror_chart": report_charts.mirror_overview_chart(report),
-            "needs_series": report_charts.needs_series(),
-            "mirror_series": report_charts.mirror_series(),
             "quadrant_labels": report_charts.quadrant_labels(),
         },
     )
 
 
-@login_required
-def theme(request, public_id: str, theme_key: str):
+def _theme(request, round_, theme_key: str, audience: str):
     try:
-        report = _closed_report(request, public_id)
-    except _Gone as gone:
-        return _gone(request, gone.round)
+        report = build_report(round_=round_, language=translation.get_language())
+    except ReportGone:
+        return render(request, "gensidig/report/gone.html", {"round": round_}, status=410)
     theme_report = report.theme(theme_key)
     if theme_report is None:
         raise Http404
@@ -69,13 +76,32 @@ def theme(request, public_id: str, theme_key: str):
         request,
         "gensidig/report/theme.html",
         {
+            **_context(round_, audience),
             "report": report,
-            "round": report.round,
             "theme": theme_report,
             "needs_chart": report_charts.theme_needs_chart(theme_report),
             "mirror_chart": report_charts.theme_mirror_chart(theme_report),
-            "needs_series": report_charts.needs_series(),
-            "mirror_series": report_charts.mirror_series(),
-            "comments": comments_for(report=report, theme_key=theme_key),
+            # Comments stay with the chief: shared with the team, a sentence is easier to trace.
+            "comments": comments_for(report=report, theme_key=theme_key) if audience == CHIEF else [],
         },
     )
+
+
+@login_required
+def overview(request, public_id: str):
+    return _overview(request, _chief_round(request, public_id), CHIEF)
+
+
+@login_required
+def theme(request, public_id: str, theme_key: str):
+    return _theme(request, _chief_round(request, public_id), theme_key, CHIEF)
+
+
+@login_required
+def team_overview(request, public_id: str):
+    return _overview(request, get_shared_round_for_leader(request, public_id), TEAM)
+
+
+@login_required
+def team_theme(request, public_id: str, theme_key: str):
+    return _theme(request, get_shared_round_for_leader(request, public_id), theme_key, TEAM)

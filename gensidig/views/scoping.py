@@ -48,3 +48,18 @@ def get_campaign_for_admin(request, slug: str, public_id: str):
     if campaign is None:
         raise Http404
     return campaign
+
+
+def get_shared_round_for_leader(request, public_id: str) -> Round:
+    """A round whose report its chief has shared, if the user was invited to it as a leader."""
+    from gensidig.services.access import shared_rounds
+
+    round_ = (
+        shared_rounds(request.user)
+        .select_related("team__organisation", "team__chief", "instrument")
+        .filter(public_id=public_id)
+        .first()
+    )
+    if round_ is None:
+        raise Http404
+    return round_

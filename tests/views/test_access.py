@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from gensidig.models import ChartUpload, OrganisationAdmin, Round, Team, User
 from gensidig.services.access import add_admin
+from gensidig.services.agreements import record_agreement
 from gensidig.services.campaigns import close_campaign, create_campaign, launch_campaign
 from gensidig.services.orgchart import apply_import, read_chart
 from gensidig.services.rounds import reissue_links
@@ -70,6 +71,7 @@ def world():
     top_team = Team.objects.get(organisation=organisation, chief__email="top@a.dk")
     area = Team.objects.get(organisation=organisation, chief__email="chief1@a.dk")
     area_round = Round.objects.get(campaign=campaign, team=area)
+    agreement = record_agreement(round_=area_round, theme_key="direction", text="Vi aftaler", owner="team")
     for email in ("top@a.dk", "chief1@a.dk", "chief2@a.dk", "l10@a.dk"):
         user_for_email(email)
     return {
@@ -80,6 +82,7 @@ def world():
         "top_team": top_team.public_id,
         "area_team": area.public_id,
         "area_round": area_round.public_id,
+        "agreement": agreement.public_id,
     }
 
 
@@ -106,6 +109,19 @@ def protected_urls(w):
         ("round-close", reverse("gensidig:round-close", args=[w["area_round"]]), "post"),
         ("report", reverse("gensidig:report", args=[w["area_round"]]), "get"),
         ("report-theme", reverse("gensidig:report-theme", args=[w["area_round"], "direction"]), "get"),
+        ("guide", reverse("gensidig:guide", args=[w["area_round"]]), "get post"),
+        ("guide-present", reverse("gensidig:guide-present", args=[w["area_round"]]), "get"),
+        ("guide-present-step", reverse("gensidig:guide-present-step", args=[w["area_round"], 2]), "get"),
+        ("agreements", reverse("gensidig:agreements", args=[w["area_round"]]), "get post"),
+        (
+            "agreement-status",
+            reverse("gensidig:agreement-status", args=[w["area_round"], w["agreement"]]),
+            "post",
+        ),
+        ("share", reverse("gensidig:share", args=[w["area_round"]]), "post"),
+        # Not shared yet: the round's own leaders see nothing either.
+        ("team-report", reverse("gensidig:team-report", args=[w["area_round"]]), "get"),
+        ("team-report-theme", reverse("gensidig:team-report-theme", args=[w["area_round"], "direction"]), "get"),
     ]
 
 
@@ -172,3 +188,22 @@ def test_no_admin_page_reaches_the_stored_answers():
 
     assert "django.contrib.admin" not in settings.INSTALLED_APPS
     assert OrganisationAdmin._meta.app_label == "gensidig"
+
+
+def test_a_shared_report_reaches_the_rounds_own_leaders_and_nobody_else(client, world):
+    sign_in(client, "chief1@a.dk")
+    assert client.post(reverse("gensidig:share", args=[world["area_round"]]), {"share": "yes"}).status_code == 302
+    team_report = reverse("gensidig:team-report", args=[world["area_round"]])
+    for who in ("l20@a.dk", "chief2@a.dk", "hr@a.dk", "top@a.dk"):
+        sign_in(client, who)
+        assert client.get(team_report).status_code == 404, who
+    sign_in(client, "l10@a.dk")
+    assert client.get(team_report).status_code == 200
+    assert client.get(reverse("gensidig:team-report-theme", args=[world["area_round"], "direction"])).status_code == 200
+    # Sharing the report gives a leader none of the chief's tools.
+    for name in ("report", "guide", "agreements"):
+        assert client.get(reverse(f"gensidig:{name}", args=[world["area_round"]])).status_code == 404, name
+    sign_in(client, "chief1@a.dk")
+    client.post(reverse("gensidig:share", args=[world["area_round"]]), {"share": "no"})
+    sign_in(client, "l10@a.dk")
+    assert client.get(team_report).status_code == 404

@@ -1,0 +1,54 @@
+"""Forms for the meeting guide and the agreements."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from gensidig.models import AgreementOwner, AgreementStatus, GuideFormat
+
+
+class GuideForm(forms.Form):
+    format = forms.ChoiceField(label=_("Format"), choices=GuideFormat.choices, widget=forms.RadioSelect)
+    themes = forms.MultipleChoiceField(
+        label=_("Themes to talk about"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Leave all unticked to follow the report's focus themes. A meeting has room for two to four."),
+    )
+
+    def __init__(self, *args, themes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["themes"].choices = [(theme.key, theme.title) for theme in themes]
+
+
+class AgreementForm(forms.Form):
+    theme = forms.ChoiceField(label=_("Theme"))
+    items = forms.MultipleChoiceField(
+        label=_("Which of the theme's items it answers (optional)"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    text = forms.CharField(
+        label=_("What we agree"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Write what you agree.")},
+    )
+    owner = forms.ChoiceField(label=_("Who"), choices=AgreementOwner.choices, initial=AgreementOwner.TEAM)
+    leader = forms.ChoiceField(
+        label=_("The leader who agreed to it"),
+        required=False,
+        help_text=_("Only when one leader is responsible, and only with their consent."),
+    )
+    due_on = forms.DateField(label=_("By when"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, framework, leaders, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["theme"].choices = [(theme.key, theme.title) for theme in framework.themes]
+        self.fields["items"].choices = [
+            (item.key, f"{theme.title}: {item.title}")
+            for theme in framework.themes
+            for item in (*theme.needs, *theme.expectations)
+        ]
+        self.fields["leader"].choices = [("", "–")] + [(str(p.pk), p.name or p.email) for p in leaders]
+
+
+class AgreementStatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=AgreementStatus.choices)

@@ -1,0 +1,91 @@
+"""Agreements: what a management team decides to do about a theme, who does it, by when."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.utils.translation import gettext as _
+
+from gensidig.models import Agreement, AgreementOwner, AgreementStatus, Person, Round
+from gensidig.models.choices import Role
+from gensidig.services.instruments import framework_for
+from gensidig.services.trends import previous_round
+
+MAX_TEXT = 1000
+
+
+class AgreementRejected(ValueError):
+    """The agreement cannot be recorded as given; the message says why."""
+
+
+def leaders_of(round_: Round) -> list[Person]:
+    """The leaders invited to the round: the only people an agreement can name."""
+    return list(
+        Person.objects.filter(invitations__round=round_, invitations__role=Role.LEADER).order_by("name", "email")
+    )
+
+
+def record_agreement(
+    *,
+    round_: Round,
+    theme_key: str,
+    text: str,
+    owner: str,
+    item_keys: list[str] = (),
+    owner_person: Person | None = None,
+    due_on: datetime.date | None = None,
+) -> Agreement:
+    """Write down an agreement made about a closed round's theme."""
+    framework = framework_for(round_.instrument, "da")
+    themes = {theme.key: theme for theme in framework.themes}
+    if theme_key not in themes:
+        raise AgreementRejected(_("Choose one of the six themes."))
+    theme = themes[theme_key]
+    allowed = {item.key for item in (*theme.needs, *theme.expectations)}
+    if not set(item_keys) <= allowed:
+        raise AgreementRejected(_("An agreement can only point at items of its own theme."))
+    text = text.strip()
+    if not text:
+        raise AgreementRejected(_("Write what you agree."))
+    if len(text) > MAX_TEXT:
+        raise AgreementRejected(_("Keep the agreement to %(limit)d characters.") % {"limit": MAX_TEXT})
+    if owner not in AgreementOwner.values:
+        raise AgreementRejected(_("Choose who is responsible."))
+    if owner == AgreementOwner.LEADER:
+        if owner_person is None or owner_person.pk not in {p.pk for p in leaders_of(round_)}:
+            raise AgreementRejected(_("Choose the leader who agreed to it, from this round's leaders."))
+    else:
+        owner_person = None
+    return Agreement.objects.create(
+        round=round_,
+        theme_key=theme_key,
+        item_keys=list(item_keys),
+        text=text,
+        owner=owner,
+        owner_person=owner_person,
+        due_on=due_on,
+    )
+
+
+def update_status(*, agreement: Agreement, status: str) -> Agreement:
+    if status not in AgreementStatus.values:
+        raise AgreementRejected(_("Choose one of the statuses shown."))
+    agreement.status = status
+    agreement.save(update_fields=["status"])
+    return agreement
+
+
+def agreements_by_theme(round_: Round) -> dict[str, list[Agreement]]:
+    found: dict[str, list[Agreement]] = {}
+    for agreement in Agreement.objects.filter(round=round_).select_related("owner_person"):
+        found.setdefault(agreement.theme_key, []).append(agreement)
+    return found
+
+
+def earlier_agreements(round_: Round, *, previous: Round | None = None) -> dict[str, list[Agreement]]:
+    """The agreements made after the team's previous round, by theme, to follow up on now.
+
+    Pass `previous` when the caller already knows it (a trend has it), to save the query.
+    """
+    previous = previous or previous_round(round_)
+    return agreements_by_theme(previous) if previous else {}

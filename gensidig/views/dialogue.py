@@ -1,0 +1,150 @@
+"""From the report to the conversation: the meeting guide, meeting mode, agreements, sharing."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from gensidig.forms.dialogue import AgreementForm, AgreementStatusForm, GuideForm
+from gensidig.models import Agreement, Person, Round
+from gensidig.services import agreements as agreement_service
+from gensidig.services.guide import GuideRejected, build_guide, choose, settings_for
+from gensidig.services.instruments import framework_for
+from gensidig.services.report_charts import theme_needs_chart
+
+from .scoping import get_round_for_user
+
+
+def _closed_round(request, public_id: str) -> Round:
+    round_ = get_round_for_user(request, public_id)
+    if not round_.is_closed:
+        raise Http404  # the conversation starts from a closed round's report
+    return round_
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def guide(request, public_id: str):
+    round_ = _closed_round(request, public_id)
+    framework = framework_for(round_.instrument, translation.get_language())
+    settings = settings_for(round_)
+    form = GuideForm(
+        request.POST or None,
+        themes=framework.themes,
+        initial={"format": settings.format, "themes": settings.focus_theme_keys},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            choose(round_=round_, format=form.cleaned_data["format"], focus_theme_keys=form.cleaned_data["themes"])
+        except GuideRejected as error:
+            form.add_error("themes", str(error))
+        else:
+            messages.success(request, _("The guide is updated."))
+            return redirect("gensidig:guide", public_id=public_id)
+    built = build_guide(round_=round_, language=translation.get_language())
+    return render(
+        request,
+        "gensidig/guide/guide.html",
+        {
+            "round": round_,
+            "guide": built,
+            "form": form,
+            "charts": {t.report.key: theme_needs_chart(t.report) for t in built.themes},
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def present(request, public_id: str, step: int = 1):
+    """Meeting mode: one step of the agenda per screen, in large type, for a projector."""
+    round_ = _closed_round(request, public_id)
+    built = build_guide(round_=round_, language=translation.get_language())
+    if not 1 <= step <= len(built.steps):
+        raise Http404
+    current = built.steps[step - 1]
+    return render(
+        request,
+        "gensidig/guide/present.html",
+        {
+            "round": round_,
+            "guide": built,
+            "step": current,
+            "number": step,
+            "total": len(built.steps),
+            "chart": theme_needs_chart(current.theme.report) if current.theme else None,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def agreements(request, public_id: str):
+    round_ = _closed_round(request, public_id)
+    framework = framework_for(round_.instrument, translation.get_language())
+    leaders = agreement_service.leaders_of(round_)
+    form = AgreementForm(
+        request.POST or None, framework=framework, leaders=leaders, initial={"theme": request.GET.get("theme", "")}
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        person = Person.objects.filter(pk=data["leader"]).first() if data["leader"] else None
+        try:
+            agreement_service.record_agreement(
+                round_=round_,
+                theme_key=data["theme"],
+                item_keys=data["items"],
+                text=data["text"],
+                owner=data["owner"],
+                owner_person=person,
+                due_on=data["due_on"],
+            )
+        except agreement_service.AgreementRejected as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("The agreement is written down."))
+            return redirect("gensidig:agreements", public_id=public_id)
+    return render(
+        request,
+        "gensidig/guide/agreements.html",
+        {
+            "round": round_,
+            "form": form,
+            "framework": framework,
+            "by_theme": agreement_service.agreements_by_theme(round_),
+            "earlier": agreement_service.earlier_agreements(round_),
+            "status_form": AgreementStatusForm(),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def agreement_status(request, public_id: str, agreement_id: str):
+    round_ = get_round_for_user(request, public_id)
+    agreement = Agreement.objects.filter(public_id=agreement_id, round__team=round_.team).first()
+    if agreement is None:
+        raise Http404
+    form = AgreementStatusForm(request.POST)
+    if form.is_valid():
+        agreement_service.update_status(agreement=agreement, status=form.cleaned_data["status"])
+        messages.success(request, _("The status is updated."))
+    return redirect("gensidig:agreements", public_id=public_id)
+
+
+@login_required
+@require_POST
+def share(request, public_id: str):
+    """Share the report (the leaders' figures and the chief's own answers) and the agreements."""
+    round_ = _closed_round(request, public_id)
+    if request.POST.get("share") == "no":
+        Round.objects.filter(pk=round_.pk).update(shared_on=None)
+        messages.success(request, _("The report is no longer shared with the team."))
+    else:
+        Round.objects.filter(pk=round_.pk).update(shared_on=timezone.localdate())
+        messages.success(request, _("The report and the agreements are shared with the team's leaders."))
+    return redirect("gensidig:report", public_id=public_id)
