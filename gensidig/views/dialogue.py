@@ -13,7 +13,7 @@ from gensidig.models import Agreement, Person, Round
 from gensidig.services import agreements as agreement_service
 from gensidig.services.guide import GuideRejected, build_guide, choose, settings_for
 from gensidig.services.instruments import framework_for
-from gensidig.services.report_charts import theme_needs_chart
+from gensidig.services.report_charts import needs_series, theme_needs_chart
 
 from .scoping import get_round_for_user
 
@@ -53,6 +53,8 @@ def guide(request, public_id: str):
             "guide": built,
             "form": form,
             "charts": {t.report.key: theme_needs_chart(t.report) for t in built.themes},
+            "needs_series": needs_series(),
+            "exports": [],  # filled in when the exports land
         },
         status=400 if form.errors else 200,
     )
@@ -76,6 +78,7 @@ def present(request, public_id: str, step: int = 1):
             "number": step,
             "total": len(built.steps),
             "chart": theme_needs_chart(current.theme.report) if current.theme else None,
+            "needs_series": needs_series(),
         },
     )
 

@@ -42,6 +42,7 @@ def _context(round_, audience: str) -> dict:
         "earlier_agreements": earlier_agreements(round_, previous=trend.previous) if trend.previous else {},
         "needs_series": report_charts.needs_series(),
         "mirror_series": report_charts.mirror_series(),
+        "exports": [],  # filled in when the exports land
     }
 
 
