@@ -21,7 +21,9 @@ class GuideForm(forms.Form):
 
 
 class AgreementForm(forms.Form):
-    theme = forms.ChoiceField(label=_("Theme"))
+    """An agreement about one theme; the items to point at are that theme's own."""
+
+    theme = forms.ChoiceField(label=_("Theme"), widget=forms.HiddenInput)
     items = forms.MultipleChoiceField(
         label=_("Which of the theme's items it answers (optional)"), required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -39,13 +41,13 @@ class AgreementForm(forms.Form):
     )
     due_on = forms.DateField(label=_("By when"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
-    def __init__(self, *args, framework, leaders, **kwargs):
+    def __init__(self, *args, framework, leaders, theme_key, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["theme"].choices = [(theme.key, theme.title) for theme in framework.themes]
+        self.fields["theme"].initial = theme_key
+        theme = next((theme for theme in framework.themes if theme.key == theme_key), None)
         self.fields["items"].choices = [
-            (item.key, f"{theme.title}: {item.title}")
-            for theme in framework.themes
-            for item in (*theme.needs, *theme.expectations)
+            (item.key, item.title) for item in ((*theme.needs, *theme.expectations) if theme else ())
         ]
         self.fields["leader"].choices = [("", "–")] + [(str(p.pk), p.name or p.email) for p in leaders]
 

@@ -142,7 +142,8 @@ def build_guide(*, round_: Round, language: str) -> Guide:
     add("differences", _("Leading leaders is different"), timing["differences"])
     for index, theme in enumerate(themes):
         add("theme", theme.report.title, theme.minutes, theme)
-        if timing["break"] and index == (len(themes) - 1) // 2 and len(themes) > 1:
+        # The break falls in the middle of the themes (after the only one, if there is one).
+        if timing["break"] and index == (len(themes) - 1) // 2:
             add("break", _("Break"), timing["break"])
     add("agreements", _("What we agree"), timing["agreements"])
     add("close", _("Round-up and next steps"), timing["close"])

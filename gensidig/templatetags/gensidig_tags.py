@@ -79,3 +79,15 @@ def minutes(value) -> str:
     """Minutes from the start of a meeting as h:mm (0:00, 1:35)."""
     hours, rest = divmod(int(value), 60)
     return f"{hours}:{rest:02d}"
+
+
+@register.simple_tag
+def targeted_items(theme, agreement, trend) -> list[str]:
+    """The items an agreement aimed at, each with its change since then: "Title (+0,4)".
+
+    A need's change is the leaders' experience; an expectation's, their self-assessment.
+    """
+    wanted = set(agreement.item_keys)
+    found = [(need.key, need.title, "experience") for need in theme.needs if need.key in wanted]
+    found += [(exp.key, exp.title, "fulfilment") for exp in theme.expectations if exp.key in wanted]
+    return [f"{title} ({item_change(trend, key, scale) or '–'})" for key, title, scale in found]

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -86,11 +87,13 @@ def present(request, public_id: str, step: int = 1):
 @login_required
 @require_http_methods(["GET", "POST"])
 def agreements(request, public_id: str):
+    """The agreements of a round, and the form to write one down about a chosen theme."""
     round_ = _closed_round(request, public_id)
     framework = framework_for(round_.instrument, translation.get_language())
-    leaders = agreement_service.leaders_of(round_)
+    theme_key = request.POST.get("theme") or request.GET.get("theme", "")
+    chosen = next((theme for theme in framework.themes if theme.key == theme_key), None)
     form = AgreementForm(
-        request.POST or None, framework=framework, leaders=leaders, initial={"theme": request.GET.get("theme", "")}
+        request.POST or None, framework=framework, leaders=agreement_service.leaders_of(round_), theme_key=theme_key
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -109,13 +112,14 @@ def agreements(request, public_id: str):
             form.add_error(None, str(error))
         else:
             messages.success(request, _("The agreement is written down."))
-            return redirect("gensidig:agreements", public_id=public_id)
+            return redirect(reverse("gensidig:agreements", args=[public_id]) + f"#agreements-{data['theme']}")
     return render(
         request,
         "gensidig/guide/agreements.html",
         {
             "round": round_,
             "form": form,
+            "chosen": chosen,
             "framework": framework,
             "by_theme": agreement_service.agreements_by_theme(round_),
             "earlier": agreement_service.earlier_agreements(round_),
