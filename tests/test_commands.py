@@ -9,7 +9,9 @@ from django.core.management.base import CommandError
 
 from gensidig.cli import command_line, main
 from gensidig.models import Invitation, Organisation, Round, Team
+from gensidig.services.agreements import earlier_agreements
 from gensidig.services.demo import CHIEF_EMAIL, DEMO_SLUG
+from gensidig.services.trends import trend_for
 
 pytestmark = pytest.mark.django_db
 LINK = re.compile(r"/a/([A-Za-z0-9_\-]{43})/")
@@ -123,6 +125,11 @@ def test_the_demo_loads_and_can_run_twice():
     assert rounds.filter(status="closed", campaign__isnull=False).count() == 6  # one campaign, every team
     main_team = organisation.teams.get(name="Sundhed og Ældre")
     assert main_team.rounds.get(number=1).summary.leader_figures_shown
+    # A follow-up round: last autumn's, then the campaign's, with a trend, agreements and a shared report.
+    spring = main_team.rounds.get(number=2)
+    assert spring.campaign is not None and spring.shared_on is not None
+    assert trend_for(spring).theme("direction", "experience") > 0
+    assert earlier_agreements(spring)["direction"] and spring.agreements.count() == 2
     small = organisation.teams.get(name="Hjemmeplejen Nord").rounds.get()
     assert not small.summary.leader_figures_shown  # the team that shows how figures are withheld
     assert main_team.children.filter(name="Hjemmeplejen Nord").exists()  # a chief of chiefs, with a roll-up

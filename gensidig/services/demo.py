@@ -13,13 +13,26 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from gensidig.models import Campaign, InvitationMail, MailStatus, Organisation, Round, Team, User
+from gensidig.models import (
+    AgreementOwner,
+    AgreementStatus,
+    Campaign,
+    InvitationMail,
+    MailStatus,
+    Organisation,
+    Person,
+    Round,
+    Team,
+    User,
+)
 from gensidig.models.choices import DONT_KNOW, Role, Scale
 from gensidig.services.access import add_admin
+from gensidig.services.agreements import record_agreement, update_status
 from gensidig.services.answering import Answers, questions_for, submit_answers, ticket_for
 from gensidig.services.campaigns import close_campaign, create_campaign, launch_campaign
+from gensidig.services.instruments import framework_for
 from gensidig.services.orgchart import apply_import, read_chart
-from gensidig.services.rounds import open_round, reissue_links
+from gensidig.services.rounds import close_round, open_round, reissue_links
 from gensidig.services.signin import user_for_email
 from gensidig.services.tokens import hash_token
 
@@ -83,6 +96,7 @@ class DemoLinks:
     password: str
     campaign: Campaign
     closed_report: Round
+    earlier_report: Round
     small_team_report: Round
     open_round: Round
     leader_link: str
@@ -93,11 +107,14 @@ def _clamp(value: float) -> int:
     return max(1, min(5, round(value)))
 
 
-def _leader_answers(rng: random.Random, round_: Round, *, comment_pool: dict[str, list[str]]) -> Answers:
+def _leader_answers(
+    rng: random.Random, round_: Round, *, comment_pool: dict[str, list[str]], shift: dict[str, float] | None = None
+) -> Answers:
     ratings = {}
     for key, scale in questions_for(instrument=round_.instrument, role=Role.LEADER):
         theme = key.split(".")[0]
         importance, experience = LEADER_PROFILE[theme]
+        experience += (shift or {}).get(theme, 0.0)
         centre = {
             Scale.IMPORTANCE: importance,
             Scale.EXPERIENCE: experience,
@@ -159,15 +176,96 @@ def demo_chart() -> bytes:
     return ("e-mail;navn;leder;enhed\n" + "\n".join(rows)).encode("utf-8")
 
 
-def _answer_round(round_: Round, rng: random.Random, *, leaders: int, chief: bool) -> None:
+def _answer_round(
+    round_: Round, rng: random.Random, *, leaders: int, chief: bool, shift: dict[str, float] | None = None
+) -> None:
     links = reissue_links(round_=round_)
     comment_pool = {theme: list(texts) for theme, texts in DEMO_COMMENTS.items()}
     for link in [link for link in links if link.role == Role.LEADER][:leaders]:
-        answers = _leader_answers(rng, round_, comment_pool=comment_pool)
+        answers = _leader_answers(rng, round_, comment_pool=comment_pool, shift=shift)
         submit_answers(ticket=ticket_for(token_hash=hash_token(link.token)), answers=answers)
     if chief:
         link = next(link for link in links if link.role == Role.CHIEF)
         submit_answers(ticket=ticket_for(token_hash=hash_token(link.token)), answers=_chief_answers(rng, round_))
+
+
+# Last autumn the leaders experienced less of these; the spring round shows the change.
+AUTUMN_SHIFT = {"direction": -0.8, "sparring": -0.6, "strengths": -0.3, "teamwork": 0.2}
+# What the team agreed after last autumn's round: (theme, which need, text, owner, status).
+AUTUMN_AGREEMENTS = [
+    (
+        "direction",
+        0,
+        "Mette giver en kort orientering fra direktionen på hvert ledermøde, før nyt når medarbejderne.",
+        AgreementOwner.CHIEF,
+        AgreementStatus.DONE,
+    ),
+    (
+        "sparring",
+        1,
+        "Fast sparringstid hver anden uge med hver leder; aflyses den, finder vi en ny tid samme uge.",
+        AgreementOwner.CHIEF,
+        AgreementStatus.IN_PROGRESS,
+    ),
+    (
+        "teamwork",
+        0,
+        "Hvert andet ledermøde får et tema om helheden i stedet for drift.",
+        AgreementOwner.TEAM,
+        AgreementStatus.DONE,
+    ),
+]
+
+
+def _last_autumns_round(team: Team, rng: random.Random, *, now: datetime.datetime) -> Round:
+    """A round for the main team half a year ago, with the agreements made after it."""
+    round_, _links = open_round(team=team, closes_at=now + datetime.timedelta(days=1), now=now)
+    _answer_round(round_, rng, leaders=round_.leaders_invited, chief=True, shift=AUTUMN_SHIFT)
+    round_ = close_round(round_=round_, now=now)
+    # Answers can only be given to an open round, so the demo answers it now and then dates it
+    # back to last autumn; only its dates change, never what was answered.
+    opened = timezone.localdate(now) - datetime.timedelta(days=200)
+    Round.objects.filter(pk=round_.pk).update(
+        opened_on=opened,
+        closes_at=now - datetime.timedelta(days=186),
+        closed_on=opened + datetime.timedelta(days=14),
+    )
+    round_.refresh_from_db()
+    themes = {theme.key: theme for theme in framework_for(round_.instrument, "da").themes}
+    for theme_key, need, text, owner, status in AUTUMN_AGREEMENTS:
+        agreement = record_agreement(
+            round_=round_,
+            theme_key=theme_key,
+            text=text,
+            owner=owner,
+            item_keys=[themes[theme_key].needs[need].key],
+            due_on=timezone.localdate(now) - datetime.timedelta(days=90),
+        )
+        update_status(agreement=agreement, status=status)
+    return round_
+
+
+def _agree_and_share(round_: Round, *, now: datetime.datetime) -> None:
+    """The spring round's meeting has happened: two agreements, and the report shared with the team."""
+    themes = {theme.key: theme for theme in framework_for(round_.instrument, "da").themes}
+    record_agreement(
+        round_=round_,
+        theme_key="strengths",
+        owner=AgreementOwner.CHIEF,
+        text="Mette holder en samtale med hver leder om, hvad de er særligt gode til, og hvordan det kan bruges bredere.",
+        item_keys=[themes["strengths"].needs[0].key],
+        due_on=timezone.localdate(now) + datetime.timedelta(days=60),
+    )
+    helper = Person.objects.get(email=f"leder2@{DEMO_DOMAIN}")
+    record_agreement(
+        round_=round_,
+        theme_key="direction",
+        owner=AgreementOwner.LEADER,
+        owner_person=helper,
+        text="Åse samler de spørgsmål, lederne får fra medarbejderne om budgettet, til næste ledermøde.",
+        due_on=timezone.localdate(now) + datetime.timedelta(days=30),
+    )
+    Round.objects.filter(pk=round_.pk).update(shared_on=timezone.localdate(now))
 
 
 def build_demo(*, base_url: str, seed: int = 2016) -> DemoLinks:
@@ -187,6 +285,9 @@ def build_demo(*, base_url: str, seed: int = 2016) -> DemoLinks:
         user.set_password(DEMO_PASSWORD)
         user.save()
 
+    main = Team.objects.get(organisation=organisation, chief__email=CHIEF_EMAIL)
+    autumn = _last_autumns_round(main, rng, now=now)
+
     campaign = create_campaign(
         organisation=organisation,
         name="Forår 2026",
@@ -201,8 +302,9 @@ def build_demo(*, base_url: str, seed: int = 2016) -> DemoLinks:
         leaders = round_.leaders_invited
         _answer_round(round_, rng, leaders=leaders - (1 if leaders > 5 else 0), chief=True)
     close_campaign(campaign=campaign, now=now)
+    spring = Round.objects.get(campaign=campaign, team=main)
+    _agree_and_share(spring, now=now)
 
-    main = Team.objects.get(organisation=organisation, chief__email=CHIEF_EMAIL)
     small = Team.objects.get(organisation=organisation, chief__email=SMALL_TEAM_CHIEF_EMAIL)
     in_two_weeks = timezone.localtime(now).replace(hour=16, minute=0, second=0, microsecond=0) + datetime.timedelta(
         days=14
@@ -223,7 +325,8 @@ def build_demo(*, base_url: str, seed: int = 2016) -> DemoLinks:
         small_team_chief_email=SMALL_TEAM_CHIEF_EMAIL,
         password=DEMO_PASSWORD,
         campaign=campaign,
-        closed_report=Round.objects.get(campaign=campaign, team=main),
+        closed_report=spring,
+        earlier_report=autumn,
         small_team_report=Round.objects.get(campaign=campaign, team=small),
         open_round=second,
         leader_link=f"{base_url}/a/{leader_links[4].token}/",
