@@ -127,3 +127,29 @@ def test_a_different_team_never_counts_as_the_previous_round(team):
     run_round(other, leaders=[experience(2)] * 6)
     mine = run_round(team, leaders=[experience(4)] * 6)
     assert trend_for(mine).previous is None
+
+
+@pytest.mark.parametrize("page", ["report", "report-theme", "guide", "guide-present-step"])
+def test_follow_up_pages_run_the_same_number_of_queries_whatever_the_team_size_or_agreements(client, page):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    query_counts = []
+    for size, agreements in ((5, 1), (12, 6)):
+        team = make_team(leaders=size)
+        first = run_round(team, leaders=[experience(2)] * size)
+        for _ in range(agreements):
+            record_agreement(round_=first, theme_key="direction", text="Før", owner="team")
+        second = run_round(team, leaders=[experience(4)] * size)
+        for _ in range(agreements):
+            record_agreement(round_=second, theme_key="direction", text="Nu", owner="team")
+        client.login(username=team.chief.email, password=CHIEF_PASSWORD)
+        args = {"report-theme": ["direction"], "guide-present-step": [3]}.get(page, [])
+        url = reverse(f"gensidig:{page}", args=[second.public_id, *args])
+        client.get(url)  # warm the instrument's caches
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        query_counts.append(len(captured))
+        client.logout()
+    assert query_counts[0] == query_counts[1], query_counts
+    assert query_counts[0] <= 14, query_counts
