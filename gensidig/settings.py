@@ -261,5 +261,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # WeasyPrint logs each step of each PDF at INFO; only its warnings belong in the log.
+        "weasyprint.progress": {"level": "WARNING"},
     },
 }

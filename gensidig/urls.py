@@ -4,7 +4,19 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from gensidig.forms.auth import EmailAuthenticationForm
-from gensidig.views import answer, auth, campaigns, chief, dialogue, imports, organisation, pages, report, rollups
+from gensidig.views import (
+    answer,
+    auth,
+    campaigns,
+    chief,
+    dialogue,
+    exports,
+    imports,
+    organisation,
+    pages,
+    report,
+    rollups,
+)
 
 gensidig_patterns = [
     path("", pages.home, name="home"),
@@ -26,7 +38,11 @@ gensidig_patterns = [
     path("rounds/<str:public_id>/close/", chief.round_close, name="round-close"),
     path("rounds/<str:public_id>/report/", report.overview, name="report"),
     path("rounds/<str:public_id>/report/<slug:theme_key>/", report.theme, name="report-theme"),
+    path("rounds/<str:public_id>/report.pdf", exports.report_pdf, name="report-pdf"),
+    path("rounds/<str:public_id>/figures.xlsx", exports.figures_xlsx, name="figures-xlsx"),
+    path("rounds/<str:public_id>/figures.csv", exports.figures_csv, name="figures-csv"),
     path("rounds/<str:public_id>/guide/", dialogue.guide, name="guide"),
+    path("rounds/<str:public_id>/guide.pdf", exports.guide_pdf, name="guide-pdf"),
     path("rounds/<str:public_id>/guide/present/", dialogue.present, name="guide-present"),
     path("rounds/<str:public_id>/guide/present/<int:step>/", dialogue.present, name="guide-present-step"),
     path("rounds/<str:public_id>/agreements/", dialogue.agreements, name="agreements"),
@@ -37,6 +53,9 @@ gensidig_patterns = [
     ),
     path("rounds/<str:public_id>/share/", dialogue.share, name="share"),
     path("team/<str:public_id>/", report.team_overview, name="team-report"),
+    path("team/<str:public_id>/report.pdf", exports.team_report_pdf, name="team-report-pdf"),
+    path("team/<str:public_id>/figures.xlsx", exports.team_figures_xlsx, name="team-figures-xlsx"),
+    path("team/<str:public_id>/figures.csv", exports.team_figures_csv, name="team-figures-csv"),
     path("team/<str:public_id>/<slug:theme_key>/", report.team_theme, name="team-report-theme"),
     path("org/<slug:slug>/", organisation.home, name="org"),
     path("org/<slug:slug>/people/", organisation.people, name="org-people"),

@@ -16,6 +16,7 @@ from gensidig.services.guide import GuideRejected, build_guide, choose, settings
 from gensidig.services.instruments import framework_for
 from gensidig.services.report_charts import needs_series, theme_needs_chart
 
+from . import exports
 from .scoping import get_round_for_user
 
 
@@ -55,7 +56,7 @@ def guide(request, public_id: str):
             "form": form,
             "charts": {t.report.key: theme_needs_chart(t.report) for t in built.themes},
             "needs_series": needs_series(),
-            "exports": [],  # filled in when the exports land
+            "exports": exports.export_links(exports.GUIDE),
         },
         status=400 if form.errors else 200,
     )

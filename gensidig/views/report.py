@@ -15,6 +15,7 @@ from gensidig.services.reports import ReportGone, build_report, comments_for
 from gensidig.services.rounds import close_round
 from gensidig.services.trends import trend_for
 
+from . import exports
 from .scoping import get_round_for_user, get_shared_round_for_leader
 
 CHIEF, TEAM = "chief", "team"
@@ -42,7 +43,7 @@ def _context(round_, audience: str) -> dict:
         "earlier_agreements": earlier_agreements(round_, previous=trend.previous) if trend.previous else {},
         "needs_series": report_charts.needs_series(),
         "mirror_series": report_charts.mirror_series(),
-        "exports": [],  # filled in when the exports land
+        "exports": exports.export_links(audience),
     }
 
 

@@ -109,6 +109,10 @@ def protected_urls(w):
         ("round-close", reverse("gensidig:round-close", args=[w["area_round"]]), "post"),
         ("report", reverse("gensidig:report", args=[w["area_round"]]), "get"),
         ("report-theme", reverse("gensidig:report-theme", args=[w["area_round"], "direction"]), "get"),
+        ("report-pdf", reverse("gensidig:report-pdf", args=[w["area_round"]]), "get"),
+        ("figures-xlsx", reverse("gensidig:figures-xlsx", args=[w["area_round"]]), "get"),
+        ("figures-csv", reverse("gensidig:figures-csv", args=[w["area_round"]]), "get"),
+        ("guide-pdf", reverse("gensidig:guide-pdf", args=[w["area_round"]]), "get"),
         ("guide", reverse("gensidig:guide", args=[w["area_round"]]), "get post"),
         ("guide-present", reverse("gensidig:guide-present", args=[w["area_round"]]), "get"),
         ("guide-present-step", reverse("gensidig:guide-present-step", args=[w["area_round"], 2]), "get"),
@@ -122,6 +126,9 @@ def protected_urls(w):
         # Not shared yet: the round's own leaders see nothing either.
         ("team-report", reverse("gensidig:team-report", args=[w["area_round"]]), "get"),
         ("team-report-theme", reverse("gensidig:team-report-theme", args=[w["area_round"], "direction"]), "get"),
+        ("team-report-pdf", reverse("gensidig:team-report-pdf", args=[w["area_round"]]), "get"),
+        ("team-figures-xlsx", reverse("gensidig:team-figures-xlsx", args=[w["area_round"]]), "get"),
+        ("team-figures-csv", reverse("gensidig:team-figures-csv", args=[w["area_round"]]), "get"),
     ]
 
 
@@ -197,11 +204,14 @@ def test_a_shared_report_reaches_the_rounds_own_leaders_and_nobody_else(client, 
     for who in ("l20@a.dk", "chief2@a.dk", "hr@a.dk", "top@a.dk"):
         sign_in(client, who)
         assert client.get(team_report).status_code == 404, who
+        assert client.get(team_report + "report.pdf").status_code == 404, who
     sign_in(client, "l10@a.dk")
     assert client.get(team_report).status_code == 200
     assert client.get(reverse("gensidig:team-report-theme", args=[world["area_round"], "direction"])).status_code == 200
+    for name in ("team-report-pdf", "team-figures-xlsx", "team-figures-csv"):
+        assert client.get(reverse(f"gensidig:{name}", args=[world["area_round"]])).status_code == 200, name
     # Sharing the report gives a leader none of the chief's tools.
-    for name in ("report", "guide", "agreements"):
+    for name in ("report", "guide", "agreements", "report-pdf", "guide-pdf", "figures-xlsx", "figures-csv"):
         assert client.get(reverse(f"gensidig:{name}", args=[world["area_round"]])).status_code == 404, name
     sign_in(client, "chief1@a.dk")
     client.post(reverse("gensidig:share", args=[world["area_round"]]), {"share": "no"})

@@ -1,0 +1,153 @@
+"""Downloads of a closed round: the report and the meeting guide as PDF, the figures as XLSX and CSV.
+
+The chief downloads under /rounds/, the same as their report; once the chief shares the report, the
+round's leaders download the team's report and figures under /team/. No export holds a comment
+(DESIGN.md 2.4), and none is kept by a browser or a proxy.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from gensidig.services import exports as export_service
+from gensidig.services import report_charts
+from gensidig.services.guide import build_guide
+from gensidig.services.pdf import html_to_pdf, pdf_chart
+from gensidig.services.reports import ReportGone, build_report
+
+# Modules, not names: views.report imports this module for export_links().
+from . import report as report_views
+from .scoping import get_shared_round_for_leader
+
+GUIDE = "guide"
+PDF, XLSX, CSV = "application/pdf", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "text/csv"
+
+
+def export_links(audience: str) -> list[tuple[str, str]]:
+    """(URL name, label) of the downloads for a page: the chief's report, the team's, or the guide."""
+    if audience == GUIDE:
+        return [("gensidig:guide-pdf", _("Guide as PDF"))]
+    prefix = "gensidig:team-" if audience == report_views.TEAM else "gensidig:"
+    return [
+        (f"{prefix}report-pdf", _("Report as PDF")),
+        (f"{prefix}figures-xlsx", _("Figures as a spreadsheet (XLSX)")),
+        (f"{prefix}figures-csv", _("Figures as CSV")),
+    ]
+
+
+def _download(content: bytes, *, content_type: str, round_, what: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    filename = export_service.filename(round_=round_, what=what)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return _not_kept(response)
+
+
+def _not_kept(response: HttpResponse) -> HttpResponse:
+    # A report on named leaders must not stay in a shared PC's cache or a proxy.
+    response["Cache-Control"] = "no-store, private"
+    return response
+
+
+def _gone(request, round_) -> HttpResponse:
+    return _not_kept(render(request, "gensidig/report/gone.html", {"round": round_}, status=410))
+
+
+def _report_pdf(request, round_, audience: str) -> HttpResponse:
+    try:
+        report = build_report(round_=round_, language=translation.get_language())
+    except ReportGone:
+        return _gone(request, round_)
+    context = {
+        **report_views._context(round_, audience),
+        "pdf": True,
+        "report": report,
+        "overview_chart": pdf_chart(report_charts.overview_chart(report)),
+        "grid_chart": pdf_chart(report_charts.grid_chart(report)),
+        "mirror_overview_chart": pdf_chart(report_charts.mirror_overview_chart(report)),
+        "quadrant_labels": report_charts.quadrant_labels(),
+        "theme_pages": [
+            {
+                "theme": theme,
+                "needs_chart": pdf_chart(report_charts.theme_needs_chart(theme)),
+                "mirror_chart": pdf_chart(report_charts.theme_mirror_chart(theme)),
+            }
+            for theme in report.themes
+        ],
+    }
+    html = render_to_string("gensidig/pdf/report.html", context)
+    return _download(_pdf(html), content_type=PDF, round_=round_, what="report.pdf")
+
+
+def _figures(request, round_, kind: str) -> HttpResponse:
+    try:
+        report = build_report(round_=round_, language=translation.get_language())
+    except ReportGone:
+        return _gone(request, round_)
+    if kind == "xlsx":
+        return _download(
+            export_service.figures_xlsx(report=report), content_type=XLSX, round_=round_, what="figures.xlsx"
+        )
+    content = export_service.figures_csv(report=report).encode("utf-8")
+    return _download(content, content_type=f"{CSV}; charset=utf-8", round_=round_, what="figures.csv")
+
+
+def _pdf(html: str) -> bytes:
+    # Links in the PDF (to a theme's web page, say) point at the site; nothing is fetched from it.
+    return html_to_pdf(html=html, base_url=settings.SITE_URL + "/")
+
+
+@login_required
+def report_pdf(request, public_id: str):
+    return _report_pdf(request, report_views._chief_round(request, public_id), report_views.CHIEF)
+
+
+@login_required
+def figures_xlsx(request, public_id: str):
+    return _figures(request, report_views._chief_round(request, public_id), "xlsx")
+
+
+@login_required
+def figures_csv(request, public_id: str):
+    return _figures(request, report_views._chief_round(request, public_id), "csv")
+
+
+@login_required
+def guide_pdf(request, public_id: str):
+    round_ = report_views._chief_round(request, public_id)
+    try:
+        guide = build_guide(round_=round_, language=translation.get_language())
+    except ReportGone:
+        return _gone(request, round_)
+    context = {
+        "pdf": True,
+        "round": round_,
+        "guide": guide,
+        "charts": {
+            theme.report.key: pdf_chart(report_charts.theme_needs_chart(theme.report)) for theme in guide.themes
+        },
+        "needs_series": report_charts.needs_series(),
+        "trend": guide.trend,
+    }
+    html = render_to_string("gensidig/pdf/guide.html", context)
+    return _download(_pdf(html), content_type=PDF, round_=round_, what="guide.pdf")
+
+
+@login_required
+def team_report_pdf(request, public_id: str):
+    return _report_pdf(request, get_shared_round_for_leader(request, public_id), report_views.TEAM)
+
+
+@login_required
+def team_figures_xlsx(request, public_id: str):
+    return _figures(request, get_shared_round_for_leader(request, public_id), "xlsx")
+
+
+@login_required
+def team_figures_csv(request, public_id: str):
+    return _figures(request, get_shared_round_for_leader(request, public_id), "csv")
