@@ -33,9 +33,11 @@ demo: install
 test: install-test
 	scripts/run-tests.sh
 
-## Submission throughput against a one-row-insert baseline, on SQLite and PostgreSQL.
+## Submission throughput against a one-row-insert baseline, on SQLite and PostgreSQL;
+## then the downloads of a closed round (PDF, XLSX, CSV) against its HTML report page.
 bench: install-test
 	$(PY) benchmarks/submit_throughput.py
+	$(PY) benchmarks/exports.py
 
 lint: install-test
 	$(VENV)/bin/ruff check .
