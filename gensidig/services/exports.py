@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from dataclasses import dataclass
 
-from django.utils.formats import date_format, get_format, number_format
+from django.utils.formats import date_format, get_format
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from gensidig.formatting import one_decimal
 from gensidig.services.report_charts import too_few
 from gensidig.services.reports import Figure, Report, ThemeReport
 from gensidig.services.trends import Trend, trend_for
@@ -121,19 +121,17 @@ def _distribution(figure: Figure) -> list[tuple[str, int]]:
 
 
 def _one(value: float | None) -> float | None:
-    """A mean as the report shows it: one decimal, cut as Django's number_format cuts it."""
+    """A mean as the report shows it: one decimal, rounded half up."""
     if value is None:
         return None
-    return float(number_format(value, 1, use_l10n=False))
+    return float(one_decimal(value))
 
 
 def _signed(value: float | None) -> float | None:
-    """A difference as the report's `signed` filter shows it (a difference that rounds to 0 is 0)."""
+    """A difference as the report's `signed` filter shows it."""
     if value is None:
         return None
-    if round(value, 1) == 0:
-        return 0.0
-    return math.copysign(_one(abs(value)), value)
+    return float(one_decimal(value)) + 0.0  # + 0.0 turns a rounded -0.0 into 0.0
 
 
 def headers(*, trend: Trend) -> list[str]:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from gensidig import framework as fw
+from gensidig.formatting import score_text
 from gensidig.models import Comment, ItemStatistic, Round, RoundSummary, ThemeStatistic
 from gensidig.models.choices import Role, Scale
 from gensidig.services import statistics as st
@@ -273,4 +273,4 @@ def focus_sentences(theme: ThemeReport, *, to_chief: bool = True) -> list[str]:
 
 
 def _num(value: float) -> str:
-    return number_format(value, 1)
+    return score_text(value)

@@ -1,6 +1,7 @@
 from django import template
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+
+from gensidig.formatting import score_text, signed_text
 
 register = template.Library()
 
@@ -8,20 +9,13 @@ register = template.Library()
 @register.filter
 def score(value) -> str:
     """A mean on the 1-5 scale with one decimal, in the reader's number format; a dash if absent."""
-    if value is None:
-        return "–"
-    return number_format(value, 1)
+    return score_text(value)
 
 
 @register.filter
 def signed(value) -> str:
     """A difference with its sign, so +0,8 and −0,8 read differently at a glance."""
-    if value is None:
-        return "–"
-    if round(value, 1) == 0:
-        return number_format(0.0, 1)
-    sign = "+" if value > 0 else "−"
-    return sign + number_format(abs(value), 1)
+    return signed_text(value)
 
 
 @register.filter
