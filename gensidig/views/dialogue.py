@@ -15,8 +15,10 @@ from gensidig.services import agreements as agreement_service
 from gensidig.services.guide import GuideRejected, build_guide, choose, settings_for
 from gensidig.services.instruments import framework_for
 from gensidig.services.report_charts import needs_series, theme_needs_chart
+from gensidig.services.reports import ReportGone
 
 from . import exports
+from . import report as report_views
 from .scoping import get_round_for_user
 
 
@@ -46,7 +48,10 @@ def guide(request, public_id: str):
         else:
             messages.success(request, _("The guide is updated."))
             return redirect("gensidig:guide", public_id=public_id)
-    built = build_guide(round_=round_, language=translation.get_language())
+    try:
+        built = build_guide(round_=round_, language=translation.get_language())
+    except ReportGone:
+        return report_views.gone(request, round_)
     return render(
         request,
         "gensidig/guide/guide.html",
@@ -66,7 +71,10 @@ def guide(request, public_id: str):
 def present(request, public_id: str, step: int = 1):
     """Meeting mode: one step of the agenda per screen, in large type, for a projector."""
     round_ = _closed_round(request, public_id)
-    built = build_guide(round_=round_, language=translation.get_language())
+    try:
+        built = build_guide(round_=round_, language=translation.get_language())
+    except ReportGone:
+        return report_views.gone(request, round_)
     if not 1 <= step <= len(built.steps):
         raise Http404
     current = built.steps[step - 1]

@@ -10,7 +10,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -55,7 +54,7 @@ def _not_kept(response: HttpResponse) -> HttpResponse:
 
 
 def _gone(request, round_) -> HttpResponse:
-    return _not_kept(render(request, "gensidig/report/gone.html", {"round": round_}, status=410))
+    return _not_kept(report_views.gone(request, round_))
 
 
 def _report_pdf(request, round_, audience: str) -> HttpResponse:

@@ -31,6 +31,11 @@ def _chief_round(request, public_id: str):
     return round_
 
 
+def gone(request, round_):
+    """The page of a round whose answers were deleted at the end of the retention period."""
+    return render(request, "gensidig/report/gone.html", {"round": round_}, status=410)
+
+
 def _context(round_, audience: str) -> dict:
     trend = trend_for(round_)
     return {
@@ -51,7 +56,7 @@ def _overview(request, round_, audience: str):
     try:
         report = build_report(round_=round_, language=translation.get_language())
     except ReportGone:
-        return render(request, "gensidig/report/gone.html", {"round": round_}, status=410)
+        return gone(request, round_)
     return render(
         request,
         "gensidig/report/overview.html",
@@ -70,7 +75,7 @@ def _theme(request, round_, theme_key: str, audience: str):
     try:
         report = build_report(round_=round_, language=translation.get_language())
     except ReportGone:
-        return render(request, "gensidig/report/gone.html", {"round": round_}, status=410)
+        return gone(request, round_)
     theme_report = report.theme(theme_key)
     if theme_report is None:
         raise Http404

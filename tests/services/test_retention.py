@@ -51,3 +51,5 @@ def test_the_report_of_a_purged_round_says_its_answers_are_gone(client):
     client.login(username=team.chief.email, password=CHIEF_PASSWORD)
     assert client.get(reverse("gensidig:report", args=[round_.public_id])).status_code == 410
     assert client.get(reverse("gensidig:report-theme", args=[round_.public_id, "direction"])).status_code == 410
+    for name in ("guide", "guide-present"):
+        assert client.get(reverse(f"gensidig:{name}", args=[round_.public_id])).status_code == 410, name
