@@ -61,6 +61,8 @@ def guide(request, public_id: str):
             "form": form,
             "charts": {t.report.key: theme_needs_chart(t.report) for t in built.themes},
             "needs_series": needs_series(),
+            "audience": report_views.CHIEF,
+            "trend": built.trend,
             "exports": exports.export_links(exports.GUIDE),
         },
         status=400 if form.errors else 200,
@@ -89,6 +91,9 @@ def present(request, public_id: str, step: int = 1):
             "total": len(built.steps),
             "chart": theme_needs_chart(current.theme.report) if current.theme else None,
             "needs_series": needs_series(),
+            # On the projector the whole team reads it: the chief is "the chief", not "you".
+            "audience": report_views.TEAM,
+            "trend": built.trend,
         },
     )
 

@@ -473,11 +473,24 @@ def assert_too_few_shown(area: Locator) -> None:
     for note in notes.all():
         expect(note).to_have_text(too_few)
     expect(area.locator("figure.gs-chart svg .series-chief")).not_to_have_count(0)
-    rows = area.locator("table.gs-figures tbody tr")
-    expect(rows).not_to_have_count(0)
-    for row in rows.all():
+    tables = area.locator("table.gs-figures")
+    expect(tables).to_have_count(2)
+    # The needs after the chart: importance and experience withheld, no gap or spread, the chief's own shown.
+    needs = tables.first.locator("tbody tr")
+    expect(needs).not_to_have_count(0)
+    for row in needs.all():
         cells = row.locator("td")
-        expect(cells.nth(0)).to_have_text(DANISH_NUMBER)  # the chief's own answer
+        expect(cells.nth(0).locator(".gs-withheld")).to_have_text(too_few)
+        expect(cells.nth(1).locator(".gs-withheld")).to_have_text(too_few)
+        expect(cells.nth(2)).to_have_text("–")
+        expect(cells.nth(3)).to_have_text("–")
+        expect(cells.nth(4)).to_have_text(DANISH_NUMBER)
+    # The chief's expectations: the chief's own answer shown, the leaders' self-assessment withheld.
+    mirror = tables.last.locator("tbody tr")
+    expect(mirror).not_to_have_count(0)
+    for row in mirror.all():
+        cells = row.locator("td")
+        expect(cells.nth(0)).to_have_text(DANISH_NUMBER)
         expect(cells.nth(1).locator(".gs-withheld")).to_have_text(too_few)
 
 
