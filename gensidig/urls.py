@@ -51,6 +51,11 @@ gensidig_patterns = [
         dialogue.agreement_status,
         name="agreement-status",
     ),
+    path(
+        "rounds/<str:public_id>/agreements/<str:agreement_id>/delete/",
+        dialogue.agreement_delete,
+        name="agreement-delete",
+    ),
     path("rounds/<str:public_id>/share/", dialogue.share, name="share"),
     path("team/<str:public_id>/", report.team_overview, name="team-report"),
     path("team/<str:public_id>/report.pdf", exports.team_report_pdf, name="team-report-pdf"),

@@ -10,12 +10,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gensidig.forms.dialogue import AgreementForm, AgreementStatusForm, GuideForm
-from gensidig.models import Agreement, Person, Round
+from gensidig.models import Agreement, AgreementStatus, Person, Round
 from gensidig.services import agreements as agreement_service
 from gensidig.services.guide import GuideRejected, build_guide, choose, settings_for
 from gensidig.services.instruments import framework_for
 from gensidig.services.report_charts import needs_series, theme_needs_chart
 from gensidig.services.reports import ReportGone
+from gensidig.services.trends import previous_round
 
 from . import exports
 from . import report as report_views
@@ -106,6 +107,7 @@ def agreements(request, public_id: str):
     framework = framework_for(round_.instrument, translation.get_language())
     theme_key = request.POST.get("theme") or request.GET.get("theme", "")
     chosen = next((theme for theme in framework.themes if theme.key == theme_key), None)
+    previous = previous_round(round_)
     form = AgreementForm(
         request.POST or None, framework=framework, leaders=agreement_service.leaders_of(round_), theme_key=theme_key
     )
@@ -136,25 +138,46 @@ def agreements(request, public_id: str):
             "chosen": chosen,
             "framework": framework,
             "by_theme": agreement_service.agreements_by_theme(round_),
-            "earlier": agreement_service.earlier_agreements(round_),
-            "status_form": AgreementStatusForm(),
+            "earlier": agreement_service.earlier_agreements(round_, previous=previous) if previous else {},
+            "previous": previous,
+            "status_choices": AgreementStatus.choices,
         },
         status=400 if form.errors else 200,
     )
 
 
-@login_required
-@require_POST
-def agreement_status(request, public_id: str, agreement_id: str):
+def _team_agreement(request, public_id: str, agreement_id: str) -> tuple[Round, Agreement]:
+    """An agreement of the chief's team: this round's, or an earlier round's to follow up on."""
     round_ = get_round_for_user(request, public_id)
     agreement = Agreement.objects.filter(public_id=agreement_id, round__team=round_.team).first()
     if agreement is None:
         raise Http404
+    return round_, agreement
+
+
+@login_required
+@require_POST
+def agreement_status(request, public_id: str, agreement_id: str):
+    _round, agreement = _team_agreement(request, public_id, agreement_id)
     form = AgreementStatusForm(request.POST)
     if form.is_valid():
         agreement_service.update_status(agreement=agreement, status=form.cleaned_data["status"])
         messages.success(request, _("The status is updated."))
-    return redirect("gensidig:agreements", public_id=public_id)
+    else:
+        messages.error(request, _("Choose one of the statuses shown."))
+    return redirect(reverse("gensidig:agreements", args=[public_id]) + f"#agreements-{agreement.theme_key}")
+
+
+@login_required
+@require_POST
+def agreement_delete(request, public_id: str, agreement_id: str):
+    """Delete an agreement written down by mistake; earlier rounds' agreements are history and stay."""
+    round_, agreement = _team_agreement(request, public_id, agreement_id)
+    if agreement.round_id != round_.pk:
+        raise Http404
+    agreement.delete()
+    messages.success(request, _("The agreement is deleted."))
+    return redirect(reverse("gensidig:agreements", args=[public_id]) + f"#agreements-{agreement.theme_key}")
 
 
 @login_required

@@ -122,6 +122,11 @@ def protected_urls(w):
             reverse("gensidig:agreement-status", args=[w["area_round"], w["agreement"]]),
             "post",
         ),
+        (
+            "agreement-delete",
+            reverse("gensidig:agreement-delete", args=[w["area_round"], w["agreement"]]),
+            "post",
+        ),
         ("share", reverse("gensidig:share", args=[w["area_round"]]), "post"),
         # Not shared yet: the round's own leaders see nothing either.
         ("team-report", reverse("gensidig:team-report", args=[w["area_round"]]), "get"),

@@ -258,3 +258,23 @@ def test_a_shared_report_under_the_threshold_shows_the_leaders_nothing_of_theirs
         text = text_of(client.get(page))
         assert "5,0" not in text and "Hemmelig" not in text
         assert "For få svar til at vise" in text
+
+
+def test_an_agreement_written_by_mistake_can_be_deleted_but_last_rounds_stay(client, team, closed):
+    sign_in(client, team)
+    client.post(url("agreements", closed), {"theme": "direction", "text": "Skrevet forkert", "owner": "team"})
+    mistake = Agreement.objects.get(round=closed)
+    assert client.post(url("agreement-delete", closed, mistake.public_id)).status_code == 302
+    assert not Agreement.objects.exists()
+
+    earlier = Agreement.objects.create(round=closed, theme_key="direction", text="Sidste gang")
+    follow_up = closed_round(team, answering=6)
+    page = client.get(url("agreements", follow_up))
+    assert "Sidste gang" in text_of(page)
+    # Last round's agreement gets its status here, but is history: it cannot be deleted from here.
+    client.post(url("agreement-status", follow_up, earlier.public_id), {"status": "in_progress"})
+    earlier.refresh_from_db()
+    assert earlier.status == AgreementStatus.IN_PROGRESS
+    assert client.post(url("agreement-delete", follow_up, earlier.public_id)).status_code == 404
+    assert Agreement.objects.filter(pk=earlier.pk).exists()
+    assert client.get(url("agreement-delete", closed, earlier.public_id)).status_code == 405
