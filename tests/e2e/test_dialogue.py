@@ -276,7 +276,7 @@ def test_the_chief_prepares_and_holds_the_meeting_writes_down_an_agreement_and_s
     expect(meta).to_contain_text(danish_date(DUE))
     expect(meta).to_contain_text(in_danish(AgreementStatus.AGREED.label))
 
-    status_form = page.locator(f"section[aria-labelledby=agreements-{FOCUS}] form.gs-inline-status")
+    status_form = page.locator(f'section[aria-labelledby=agreements-{FOCUS}] form.gs-inline-status[action$="/status/"]')
     status_form.locator("select[name=status]").select_option(AgreementStatus.IN_PROGRESS.value)
     click_and_wait(page, status_form.locator("button[type=submit]"))
     assert_accessible(page)
