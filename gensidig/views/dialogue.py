@@ -23,17 +23,10 @@ from . import report as report_views
 from .scoping import get_round_for_user
 
 
-def _closed_round(request, public_id: str) -> Round:
-    round_ = get_round_for_user(request, public_id)
-    if not round_.is_closed:
-        raise Http404  # the conversation starts from a closed round's report
-    return round_
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def guide(request, public_id: str):
-    round_ = _closed_round(request, public_id)
+    round_ = report_views.chief_round(request, public_id)
     framework = framework_for(round_.instrument, translation.get_language())
     settings = settings_for(round_)
     form = GuideForm(
@@ -73,7 +66,7 @@ def guide(request, public_id: str):
 @login_required
 def present(request, public_id: str, step: int = 1):
     """Meeting mode: one step of the agenda per screen, in large type, for a projector."""
-    round_ = _closed_round(request, public_id)
+    round_ = report_views.chief_round(request, public_id)
     try:
         built = build_guide(round_=round_, language=translation.get_language())
     except ReportGone:
@@ -103,7 +96,7 @@ def present(request, public_id: str, step: int = 1):
 @require_http_methods(["GET", "POST"])
 def agreements(request, public_id: str):
     """The agreements of a round, and the form to write one down about a chosen theme."""
-    round_ = _closed_round(request, public_id)
+    round_ = report_views.chief_round(request, public_id)
     framework = framework_for(round_.instrument, translation.get_language())
     theme_key = request.POST.get("theme") or request.GET.get("theme", "")
     chosen = next((theme for theme in framework.themes if theme.key == theme_key), None)
@@ -184,7 +177,7 @@ def agreement_delete(request, public_id: str, agreement_id: str):
 @require_POST
 def share(request, public_id: str):
     """Share the report (the leaders' figures and the chief's own answers) and the agreements."""
-    round_ = _closed_round(request, public_id)
+    round_ = report_views.chief_round(request, public_id)
     if request.POST.get("share") == "no":
         Round.objects.filter(pk=round_.pk).update(shared_on=None)
         messages.success(request, _("The report is no longer shared with the team."))

@@ -63,7 +63,7 @@ def _report_pdf(request, round_, audience: str) -> HttpResponse:
     except ReportGone:
         return _gone(request, round_)
     context = {
-        **report_views._context(round_, audience),
+        **report_views.report_context(round_, audience),
         "pdf": True,
         "report": report,
         "overview_chart": pdf_chart(report_charts.overview_chart(report)),
@@ -103,22 +103,22 @@ def _pdf(html: str) -> bytes:
 
 @login_required
 def report_pdf(request, public_id: str):
-    return _report_pdf(request, report_views._chief_round(request, public_id), report_views.CHIEF)
+    return _report_pdf(request, report_views.chief_round(request, public_id), report_views.CHIEF)
 
 
 @login_required
 def figures_xlsx(request, public_id: str):
-    return _figures(request, report_views._chief_round(request, public_id), "xlsx")
+    return _figures(request, report_views.chief_round(request, public_id), "xlsx")
 
 
 @login_required
 def figures_csv(request, public_id: str):
-    return _figures(request, report_views._chief_round(request, public_id), "csv")
+    return _figures(request, report_views.chief_round(request, public_id), "csv")
 
 
 @login_required
 def guide_pdf(request, public_id: str):
-    round_ = report_views._chief_round(request, public_id)
+    round_ = report_views.chief_round(request, public_id)
     try:
         guide = build_guide(round_=round_, language=translation.get_language())
     except ReportGone:

@@ -21,7 +21,11 @@ from .scoping import get_round_for_user, get_shared_round_for_leader
 CHIEF, TEAM = "chief", "team"
 
 
-def _chief_round(request, public_id: str):
+def chief_round(request, public_id: str):
+    """A closed round of the user's own team: the start of the report, the guide and the exports.
+
+    A round past its closing time closes here, so the chief never waits for the scheduler.
+    """
     round_ = get_round_for_user(request, public_id)
     if round_.is_due_to_close():
         round_ = close_round(round_=round_)
@@ -36,7 +40,7 @@ def gone(request, round_):
     return render(request, "gensidig/report/gone.html", {"round": round_}, status=410)
 
 
-def _context(round_, audience: str) -> dict:
+def report_context(round_, audience: str) -> dict:
     trend = trend_for(round_)
     return {
         "round": round_,
@@ -61,7 +65,7 @@ def _overview(request, round_, audience: str):
         request,
         "gensidig/report/overview.html",
         {
-            **_context(round_, audience),
+            **report_context(round_, audience),
             "report": report,
             "overview_chart": report_charts.overview_chart(report),
             "grid_chart": report_charts.grid_chart(report),
@@ -83,7 +87,7 @@ def _theme(request, round_, theme_key: str, audience: str):
         request,
         "gensidig/report/theme.html",
         {
-            **_context(round_, audience),
+            **report_context(round_, audience),
             "report": report,
             "theme": theme_report,
             "needs_chart": report_charts.theme_needs_chart(theme_report),
@@ -96,12 +100,12 @@ def _theme(request, round_, theme_key: str, audience: str):
 
 @login_required
 def overview(request, public_id: str):
-    return _overview(request, _chief_round(request, public_id), CHIEF)
+    return _overview(request, chief_round(request, public_id), CHIEF)
 
 
 @login_required
 def theme(request, public_id: str, theme_key: str):
-    return _theme(request, _chief_round(request, public_id), theme_key, CHIEF)
+    return _theme(request, chief_round(request, public_id), theme_key, CHIEF)
 
 
 @login_required
