@@ -20,12 +20,105 @@ HOST = "127.0.0.1"
 LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1"}
 
 
+# Settings the app reads from the environment: a benchmark sets its own and drops the caller's.
+APP_ENV_VARS = (
+    "ALLOWED_HOSTS",
+    "BEHIND_TLS_PROXY",
+    "CONN_MAX_AGE",
+    "CSRF_TRUSTED_ORIGINS",
+    "DATABASE_URL",
+    "DEBUG",
+    "DEFAULT_FROM_EMAIL",
+    "DJANGO_SETTINGS_MODULE",
+    "EMAIL_BACKEND",
+    "EMAIL_HOST",
+    "EMAIL_HOST_PASSWORD",
+    "EMAIL_HOST_USER",
+    "EMAIL_PORT",
+    "EMAIL_TIMEOUT",
+    "EMAIL_USE_SSL",
+    "EMAIL_USE_TLS",
+    "FORWARDED_ALLOW_IPS",
+    "GENSIDIG_BENCHMARK_VIEWS",
+    "GENSIDIG_DATA_DIR",
+    "GUNICORN_TIMEOUT",
+    "HOST",
+    "LOG_LEVEL",
+    "PORT",
+    "SECRET_KEY",
+    "SECURE_COOKIES",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_SSL_REDIRECT",
+    "SITE_URL",
+    "STATIC_ROOT",
+    "TIME_ZONE",
+    "WEB_CONCURRENCY",
+)
+# Comments the benchmarks' leaders write (made up for them, in Danish with its letters).
+COMMENT_PHRASES = (
+    "Vi mangler tid til sparring i hverdagen.",
+    "Mødet om budgettet gav god mening for os alle.",
+    "Rammerne er tydelige, men prioriteringerne skifter ofte.",
+    "Mere feedback på det daglige arbejde, tak.",
+    "Godt samarbejde på tværs af områderne – især i foråret.",
+    "Jeg savner retning i forandringerne og et “hvorfor”.",
+    "We would like the agenda a week before.",
+)
+DATABASES = ("sqlite", "postgres")
+
+
 class BenchmarkFailed(Exception):
     """The benchmark could not run, or what it measured was wrong."""
 
 
 class OverallTimeout(Exception):
     """The run went past --max-seconds."""
+
+
+def caller_env() -> dict[str, str]:
+    """This process's environment without the app's settings, for a benchmark to add its own."""
+    return {k: v for k, v in os.environ.items() if k not in APP_ENV_VARS}
+
+
+def add_database_arguments(parser, *, default_postgres_url: str) -> None:
+    parser.add_argument("--databases", default="sqlite,postgres", help="Comma-separated: sqlite, postgres.")
+    parser.add_argument(
+        "--postgres-url", default=default_postgres_url, help="Created, used and dropped (default %(default)s)."
+    )
+    parser.add_argument("--require-postgres", action="store_true", help="Fail (exit 2) when PostgreSQL is unreachable.")
+
+
+def parse_databases(parser, args) -> None:
+    """Turn --databases into a list, or stop with a usage error."""
+    args.databases = [d.strip() for d in args.databases.split(",") if d.strip()]
+    if not args.databases or set(args.databases) - set(DATABASES):
+        parser.error("--databases takes sqlite, postgres or both")
+
+
+def limit_run_time(max_seconds: int) -> None:
+    """Raise OverallTimeout after max_seconds, and leave cleanly on SIGTERM, so a run always ends."""
+
+    def give_up(signum, _frame):
+        if signum == signal.SIGALRM:
+            raise OverallTimeout(f"the run took more than --max-seconds={max_seconds}")
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGALRM, give_up)
+    signal.signal(signal.SIGTERM, give_up)
+    signal.alarm(max_seconds)
+
+
+def usable_postgres(postgres: Postgres, *, required: bool) -> bool:
+    """Whether PostgreSQL answers. When it does not, say so and skip it, or, when it was
+    required, fail the run."""
+    why = postgres.reachable()
+    if why is None:
+        return True
+    message = f"PostgreSQL is unreachable at {postgres.where} ({why})"
+    if required:
+        raise BenchmarkFailed(f"{message}; --require-postgres was given.")
+    print(f"\n== {message}: skipped.", flush=True)
+    return False
 
 
 def django_setup() -> None:

@@ -32,14 +32,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common import BenchmarkFailed, django_setup, versions
+from common import APP_ENV_VARS, BenchmarkFailed, django_setup, versions
 
 HOST = "127.0.0.1"
 ANSWERING = 10
 COMMENT = "Bench-kommentar, som aldrig må stå i en eksport"
 TEAM_NAME = "Område Øst – Ældrepleje"
-# Settings the app reads from the environment: the benchmark sets its own and drops the caller's.
-APP_ENV_VARS = ("ALLOWED_HOSTS", "DATABASE_URL", "DEBUG", "GENSIDIG_DATA_DIR", "SECRET_KEY", "SITE_URL", "STATIC_ROOT")
 
 
 @dataclass

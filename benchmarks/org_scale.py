@@ -48,15 +48,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from common import (
+    COMMENT_PHRASES,
     BenchmarkFailed,
     OverallTimeout,
     Postgres,
+    add_database_arguments,
+    caller_env,
     django_setup,
     free_port,
     gensidig_command,
+    limit_run_time,
+    parse_databases,
     run_command,
     stop_process_group,
     tail,
+    usable_postgres,
     versions,
 )
 
@@ -67,35 +73,6 @@ STEP_MARKER = "GENSIDIG-BENCH-STEP "
 ORGANISATION_SLUG = "fjordby"
 ORGANISATION_NAME = "Fjordby Kommune"
 DOMAIN = "fjordby-kommune.example"
-# Settings the app reads from the environment: the benchmark sets its own and drops the caller's.
-APP_ENV_VARS = (
-    "ALLOWED_HOSTS",
-    "BEHIND_TLS_PROXY",
-    "CONN_MAX_AGE",
-    "CSRF_TRUSTED_ORIGINS",
-    "DATABASE_URL",
-    "DEBUG",
-    "DEFAULT_FROM_EMAIL",
-    "DJANGO_SETTINGS_MODULE",
-    "EMAIL_BACKEND",
-    "EMAIL_HOST",
-    "EMAIL_HOST_PASSWORD",
-    "EMAIL_HOST_USER",
-    "EMAIL_PORT",
-    "EMAIL_TIMEOUT",
-    "EMAIL_USE_SSL",
-    "EMAIL_USE_TLS",
-    "GENSIDIG_BENCHMARK_VIEWS",
-    "GENSIDIG_DATA_DIR",
-    "LOG_LEVEL",
-    "SECRET_KEY",
-    "SECURE_COOKIES",
-    "SECURE_HSTS_SECONDS",
-    "SECURE_SSL_REDIRECT",
-    "SITE_URL",
-    "STATIC_ROOT",
-    "TIME_ZONE",
-)
 
 
 # --- The org chart, as HR exports it from the payroll system into Excel ---------------------------
@@ -533,7 +510,7 @@ def helper_run() -> None:
             ratings = {q: rng.choices(range(6), weights=(3, 4, 8, 20, 35, 30))[0] for q in questions[role]}
             comments = {}
             if role == Role.LEADER and rng.random() < 1 / 3:
-                comments[rng.choice(themes)] = rng.choice(COMMENTS)
+                comments[rng.choice(themes)] = rng.choice(COMMENT_PHRASES)
             answering.append((pk, Answers(ratings=ratings, comments=comments)))
     give_up_at = time.perf_counter() + spec["answer_seconds"]
     answered = 0
@@ -578,14 +555,6 @@ def helper_run() -> None:
     )
 
 
-COMMENTS = (
-    "Vi mangler tid til sparring i hverdagen.",
-    "Mødet om budgettet gav god mening for os alle.",
-    "Rammerne er tydelige, men prioriteringerne skifter ofte.",
-    "Mere feedback på det daglige arbejde, tak.",
-    "Godt samarbejde på tværs af områderne – især i foråret.",
-    "Jeg savner retning i forandringerne og et “hvorfor”.",
-)
 HELPERS = {"_run": helper_run, "_smtp": helper_smtp}
 
 
@@ -593,7 +562,7 @@ HELPERS = {"_run": helper_run, "_smtp": helper_smtp}
 
 
 def app_env(*, data_dir: Path, smtp_port: int, database_url: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in APP_ENV_VARS}
+    env = caller_env()
     env.update(
         GENSIDIG_DATA_DIR=str(data_dir),
         STATIC_ROOT=str(data_dir / "static"),
@@ -802,11 +771,7 @@ def table(report: DatabaseReport, generated: float) -> str:
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--people", type=int, default=5000, help="People in the chart (default 5000, at least 100).")
-    parser.add_argument("--databases", default="sqlite,postgres", help="Comma-separated: sqlite, postgres.")
-    parser.add_argument(
-        "--postgres-url", default=DEFAULT_POSTGRES_URL, help="Created, used and dropped (default %(default)s)."
-    )
-    parser.add_argument("--require-postgres", action="store_true", help="Fail (exit 2) when PostgreSQL is unreachable.")
+    add_database_arguments(parser, default_postgres_url=DEFAULT_POSTGRES_URL)
     parser.add_argument(
         "--encoding",
         choices=sorted(ENCODING_LABELS),
@@ -828,9 +793,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--max-seconds", type=int, default=1800, help="Seconds the whole run may take (default 1800).")
     parser.add_argument("--seed", type=int, default=1, help="Seed for the chart and the answers (default 1).")
     args = parser.parse_args(argv)
-    args.databases = [d.strip() for d in args.databases.split(",") if d.strip()]
-    if not args.databases or set(args.databases) - {"sqlite", "postgres"}:
-        parser.error("--databases takes sqlite, postgres or both")
+    parse_databases(parser, args)
     if args.people < 100:
         parser.error("--people must be at least 100")
     if not 0 <= args.answer_share <= 1:
@@ -853,14 +816,7 @@ def main(argv: list[str]) -> int:
         print("gensidig and aiosmtpd must be importable: run with the project's virtualenv.", file=sys.stderr)
         return 2
 
-    def give_up(signum, _frame):
-        if signum == signal.SIGALRM:
-            raise OverallTimeout(f"the run took more than --max-seconds={args.max_seconds}")
-        raise SystemExit(128 + signum)
-
-    signal.signal(signal.SIGALRM, give_up)
-    signal.signal(signal.SIGTERM, give_up)
-    signal.alarm(args.max_seconds)
+    limit_run_time(args.max_seconds)
     print(
         f"Gensidig at scale: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, {versions('Django', 'psycopg', 'aiosmtpd')}; "
         f"{args.people:,} people",
@@ -889,12 +845,7 @@ def main(argv: list[str]) -> int:
                 postgres = None
                 if kind == "postgres":
                     postgres = postgres_target
-                    if why := postgres.reachable():
-                        message = f"PostgreSQL is unreachable at {postgres.where} ({why})"
-                        if args.require_postgres:
-                            print(f"{message}; --require-postgres was given.", file=sys.stderr)
-                            return 2
-                        print(f"\n== {message}: skipped.", flush=True)
+                    if not usable_postgres(postgres, required=args.require_postgres):
                         continue
                 reports.append(bench_database(kind, args, chart, files, postgres))
                 print(f"\n{table(reports[-1], generated)}", flush=True)

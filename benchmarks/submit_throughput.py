@@ -53,15 +53,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from common import (
+    COMMENT_PHRASES,
     BenchmarkFailed,
     OverallTimeout,
     Postgres,
+    add_database_arguments,
+    caller_env,
     django_setup,
     free_port,
     gensidig_command,
+    limit_run_time,
+    parse_databases,
     run_command,
     stop_process_group,
     tail,
+    usable_postgres,
     versions,
 )
 
@@ -74,39 +80,6 @@ BASELINE = "baseline: one-row insert"
 BASELINE_AGAIN = "baseline again, after the submissions"
 DEFAULT_POSTGRES_URL = "postgres://127.0.0.1:5432/gensidig_bench"
 DATA_MARKER = "GENSIDIG-BENCH-JSON "
-# Settings the app reads from the environment: the benchmark sets its own and drops the caller's.
-APP_ENV_VARS = (
-    "ALLOWED_HOSTS",
-    "BEHIND_TLS_PROXY",
-    "CONN_MAX_AGE",
-    "CSRF_TRUSTED_ORIGINS",
-    "DATABASE_URL",
-    "DEBUG",
-    "DJANGO_SETTINGS_MODULE",
-    "FORWARDED_ALLOW_IPS",
-    "GENSIDIG_BENCHMARK_VIEWS",
-    "GENSIDIG_DATA_DIR",
-    "GUNICORN_TIMEOUT",
-    "HOST",
-    "LOG_LEVEL",
-    "PORT",
-    "SECRET_KEY",
-    "SECURE_COOKIES",
-    "SECURE_HSTS_SECONDS",
-    "SECURE_SSL_REDIRECT",
-    "SITE_URL",
-    "STATIC_ROOT",
-    "WEB_CONCURRENCY",
-)
-COMMENT_PHRASES = (
-    "Vi mangler tid til sparring i hverdagen.",
-    "Mødet om budgettet gav god mening for os alle.",
-    "Rammerne er tydelige, men prioriteringerne skifter ofte.",
-    "Mere feedback på det daglige arbejde, tak.",
-    "Godt samarbejde på tværs af områderne – især i foråret.",
-    "Jeg savner retning i forandringerne og et “hvorfor”.",
-    "We would like the agenda a week before.",
-)
 
 
 # --- Helpers run inside Django, in a subprocess with the app's settings ------------------------
@@ -213,7 +186,7 @@ HELPERS = {"_make-data": helper_make_data, "_verify": helper_verify}
 
 
 def app_env(*, data_dir: Path, static_root: Path, port: int, database_url: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in APP_ENV_VARS}
+    env = caller_env()
     env.update(
         GENSIDIG_DATA_DIR=str(data_dir),
         STATIC_ROOT=str(static_root),
@@ -710,11 +683,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--clients", type=int, default=16, help="Concurrent clients (default 16).")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers, for every phase (default 4).")
-    parser.add_argument("--databases", default="sqlite,postgres", help="Comma-separated: sqlite, postgres.")
-    parser.add_argument(
-        "--postgres-url", default=DEFAULT_POSTGRES_URL, help="Created, used and dropped (default %(default)s)."
-    )
-    parser.add_argument("--require-postgres", action="store_true", help="Fail (exit 2) when PostgreSQL is unreachable.")
+    add_database_arguments(parser, default_postgres_url=DEFAULT_POSTGRES_URL)
     parser.add_argument(
         "--no-same-round", dest="same_round", action="store_false", help="Skip the phase with all clients in one round."
     )
@@ -729,9 +698,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--max-seconds", type=int, default=1800, help="Seconds the whole run may take (default 1800).")
     parser.add_argument("--seed", type=int, default=1, help="Seed for the answers sent (default 1).")
     args = parser.parse_args(argv)
-    args.databases = [d.strip() for d in args.databases.split(",") if d.strip()]
-    if not args.databases or set(args.databases) - {"sqlite", "postgres"}:
-        parser.error("--databases takes sqlite, postgres or both")
+    parse_databases(parser, args)
     for name in ("requests", "clients", "workers", "max_seconds"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
@@ -749,14 +716,7 @@ def main(argv: list[str]) -> int:
         print("gensidig is not importable: run with the project's virtualenv (make bench).", file=sys.stderr)
         return 2
 
-    def give_up(signum, _frame):
-        if signum == signal.SIGALRM:
-            raise OverallTimeout(f"the run took more than --max-seconds={args.max_seconds}")
-        raise SystemExit(128 + signum)
-
-    signal.signal(signal.SIGALRM, give_up)
-    signal.signal(signal.SIGTERM, give_up)
-    signal.alarm(args.max_seconds)
+    limit_run_time(args.max_seconds)
     stop = threading.Event()
     print(
         f"Gensidig submission throughput: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
@@ -773,12 +733,7 @@ def main(argv: list[str]) -> int:
                 postgres = None
                 if kind == "postgres":
                     postgres = Postgres.from_url(args.postgres_url)
-                    if why := postgres.reachable():
-                        message = f"PostgreSQL is unreachable at {postgres.where} ({why})"
-                        if args.require_postgres:
-                            print(f"{message}; --require-postgres was given.", file=sys.stderr)
-                            return 2
-                        print(f"\n== {message}: skipped.", flush=True)
+                    if not usable_postgres(postgres, required=args.require_postgres):
                         continue
                 reports.append(bench_database(kind, args, static_root, postgres, stop))
                 print(f"\n{table(reports[-1])}", flush=True)
