@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from gensidig.forms.dialogue import AgreementForm, AgreementStatusForm, GuideForm
 from gensidig.models import Agreement, AgreementStatus, Person, Round
 from gensidig.services import agreements as agreement_service
-from gensidig.services.guide import GuideRejected, build_guide, choose, settings_for
+from gensidig.services.guide import GuideRejected, build_guide, choose
 from gensidig.services.instruments import framework_for
 from gensidig.services.report_charts import needs_series, theme_needs_chart
 from gensidig.services.reports import ReportGone
@@ -28,24 +28,25 @@ from .scoping import get_round_for_user
 def guide(request, public_id: str):
     round_ = report_views.chief_round(request, public_id)
     framework = framework_for(round_.instrument, translation.get_language())
-    settings = settings_for(round_)
-    form = GuideForm(
-        request.POST or None,
-        themes=framework.themes,
-        initial={"format": settings.format, "themes": settings.focus_theme_keys},
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            choose(round_=round_, format=form.cleaned_data["format"], focus_theme_keys=form.cleaned_data["themes"])
-        except GuideRejected as error:
-            form.add_error("themes", str(error))
-        else:
-            messages.success(request, _("The guide is updated."))
-            return redirect("gensidig:guide", public_id=public_id)
+    form = None
+    if request.method == "POST":
+        form = GuideForm(request.POST, themes=framework.themes)
+        if form.is_valid():
+            try:
+                choose(round_=round_, format=form.cleaned_data["format"], focus_theme_keys=form.cleaned_data["themes"])
+            except GuideRejected as error:
+                form.add_error("themes", str(error))
+            else:
+                messages.success(request, _("The guide is updated."))
+                return redirect("gensidig:guide", public_id=public_id)
     try:
         built = build_guide(round_=round_, language=translation.get_language())
     except ReportGone:
         return report_views.gone(request, round_)
+    if form is None:
+        # The guide already read the chief's choices: the form starts from them.
+        chosen = [t.theme.key for t in built.themes] if built.chosen_by_chief else []
+        form = GuideForm(themes=framework.themes, initial={"format": built.format, "themes": chosen})
     return render(
         request,
         "gensidig/guide/guide.html",
