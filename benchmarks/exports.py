@@ -76,10 +76,10 @@ def prepare(seed: int, leaders: int, answering: int):
     from django.utils import timezone
 
     from gensidig.models.choices import Role
-    from gensidig.services.answering import Answers, questions_for, submit_answers, ticket_for
-    from gensidig.services.rounds import close_round, open_round
+    from gensidig.services.survey.answering import Answers, questions_for, submit_answers, ticket_for
+    from gensidig.services.survey.rounds import close_round, open_round
+    from gensidig.services.survey.tokens import hash_token
     from gensidig.services.teams import create_team, get_or_create_organisation
-    from gensidig.services.tokens import hash_token
 
     call_command("migrate", verbosity=0)
     rng = random.Random(seed)

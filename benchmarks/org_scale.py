@@ -374,11 +374,11 @@ def helper_run() -> None:
         TeamMembership,
     )
     from gensidig.models.choices import Role
-    from gensidig.services.answering import Answers, questions_for, submit_answers, ticket_for
     from gensidig.services.campaigns import close_campaign, create_campaign, launch_campaign
-    from gensidig.services.instruments import current_instrument, framework_for
-    from gensidig.services.mailing import send_invitations
+    from gensidig.services.mail.outbox import send_invitations
     from gensidig.services.orgchart import apply_import, plan_import, read_chart
+    from gensidig.services.survey.answering import Answers, questions_for, submit_answers, ticket_for
+    from gensidig.services.survey.instruments import current_instrument, framework_for
 
     record = Recorder()
     people, teams = spec["people"], spec["teams"]

@@ -95,9 +95,9 @@ def helper_make_data() -> None:
     from django.utils import timezone
 
     from gensidig.models.choices import Role
-    from gensidig.services.answering import questions_for
-    from gensidig.services.instruments import current_instrument, framework_for
-    from gensidig.services.rounds import open_round
+    from gensidig.services.survey.answering import questions_for
+    from gensidig.services.survey.instruments import current_instrument, framework_for
+    from gensidig.services.survey.rounds import open_round
     from gensidig.services.teams import create_team, get_or_create_organisation
 
     leaders = spec["leaders_per_team"]

@@ -3,7 +3,7 @@
 import pytest
 from django.test import override_settings
 
-from gensidig.services.instruments import clear_caches
+from gensidig.services.survey.instruments import clear_caches
 
 from .factories import make_team
 

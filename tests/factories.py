@@ -11,10 +11,11 @@ from django.utils import timezone
 
 from gensidig.models import Organisation, Person, Team, TeamMembership
 from gensidig.models.choices import Role
-from gensidig.services.answering import Answers, questions_for, submit_answers, ticket_for
-from gensidig.services.rounds import AnswerLink, close_round, open_round
+from gensidig.services.survey.answering import Answers, questions_for, submit_answers, ticket_for
+from gensidig.services.survey.links import AnswerLink
+from gensidig.services.survey.rounds import close_round, open_round
+from gensidig.services.survey.tokens import hash_token
 from gensidig.services.teams import ensure_login
-from gensidig.services.tokens import hash_token
 
 CHIEF_PASSWORD = "chief-password-1"
 _sequence = itertools.count(1)

@@ -12,8 +12,8 @@ from django.db import connection, connections, models
 
 from gensidig.models import Comment, Invitation, RatingCounter
 from gensidig.models.choices import Role
-from gensidig.services import answering
-from gensidig.services.answering import InvitationUnusable
+from gensidig.services.survey import answering
+from gensidig.services.survey.answering import InvitationUnusable
 
 from .counters import counts, total
 from .factories import answer, answers_for, leader_links, make_team, start_round

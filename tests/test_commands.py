@@ -134,8 +134,8 @@ def test_the_demo_loads_and_can_run_twice():
     assert not small.summary.leader_figures_shown  # the team that shows how figures are withheld
     assert main_team.children.filter(name="Hjemmeplejen Nord").exists()  # a chief of chiefs, with a roll-up
     token = LINK.findall(out)[0]
-    from gensidig.services.answering import usable_invitation
-    from gensidig.services.tokens import hash_token
+    from gensidig.services.survey.answering import usable_invitation
+    from gensidig.services.survey.tokens import hash_token
 
     assert usable_invitation(token_hash=hash_token(token)) is not None
     assert Invitation.objects.filter(round__team__organisation=organisation).exists()

@@ -7,7 +7,7 @@ import pytest
 from gensidig import framework as fw
 from gensidig.models import Instrument, Item
 from gensidig.models.choices import ItemKind
-from gensidig.services.instruments import current_instrument, framework_for
+from gensidig.services.survey.instruments import current_instrument, framework_for
 
 from .factories import start_round
 

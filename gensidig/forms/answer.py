@@ -14,7 +14,7 @@ from django.utils.translation import pgettext_lazy
 
 from gensidig import framework as fw
 from gensidig.models.choices import DONT_KNOW, SCALE_VALUES, ItemKind, Role, Scale
-from gensidig.services.answering import MAX_COMMENT_LENGTH, Answers, questions_for
+from gensidig.services.survey.answering import MAX_COMMENT_LENGTH, Answers, questions_for
 
 # The question each scale asks, by role and kind of item, and the words at its two ends.
 QUESTION_WORDING = {

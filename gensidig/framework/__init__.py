@@ -5,7 +5,7 @@ written in the project's own words with the source publication credited. This mo
 and checks them and turns them into plain, immutable objects.
 
 A round never reads the files: it keeps a frozen copy (an ``Instrument``), see
-``gensidig.services.instruments``.
+``gensidig.services.survey.instruments``.
 """
 
 from __future__ import annotations

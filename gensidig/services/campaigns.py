@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from gensidig.models import Campaign, CampaignStatus, Organisation, Round, Team
 from gensidig.models.choices import RoundStatus
 from gensidig.services.access import descendants
-from gensidig.services.instruments import current_instrument
-from gensidig.services.rounds import RoundError, open_rounds
+from gensidig.services.survey.instruments import current_instrument
+from gensidig.services.survey.rounds import RoundError, open_rounds
 
 
 class CampaignError(ValueError):
@@ -125,7 +125,7 @@ def launch_due_campaigns(*, now: datetime.datetime | None = None) -> list[Campai
 
 
 def _open(campaign: Campaign, teams: list[TeamInCampaign], now: datetime.datetime) -> list[Round]:
-    from gensidig.services import mailing
+    from gensidig.services.mail import outbox as mailing
 
     excluded = set(campaign.excluded_teams.values_list("pk", flat=True))
     included = [t.team for t in teams if t.team.pk not in excluded and t.leaders > 0]

@@ -16,8 +16,8 @@ from gensidig.formatting import score_text
 from gensidig.models import Comment, ItemStatistic, Round, RoundSummary, ThemeStatistic
 from gensidig.models.choices import Role, Scale
 from gensidig.services import statistics as st
-from gensidig.services.instruments import framework_for
 from gensidig.services.results import comments_threshold
+from gensidig.services.survey.instruments import framework_for
 
 
 class ReportGone(Exception):

@@ -10,7 +10,7 @@ from django.db import transaction
 from gensidig.models import ItemStatistic, RatingCounter, Round, RoundSummary, ThemeStatistic
 from gensidig.models.choices import DONT_KNOW, ItemKind, Role, Scale
 from gensidig.services import statistics as st
-from gensidig.services.instruments import framework_for, items_by_key
+from gensidig.services.survey.instruments import framework_for, items_by_key
 
 COMMENTS_FLOOR = 5
 

@@ -26,10 +26,10 @@ from gensidig.models import (
 from gensidig.models.choices import SCALES_BY_ROLE_AND_KIND, ItemKind, Role, Scale
 from gensidig.services import statistics as st
 from gensidig.services.access import descendants
-from gensidig.services.instruments import framework_for, items_by_key
 from gensidig.services.participation import participation_rows
 from gensidig.services.results import compute_results
 from gensidig.services.suppression import Unit, suppression_pattern
+from gensidig.services.survey.instruments import framework_for, items_by_key
 
 Counts = dict[int, int]
 

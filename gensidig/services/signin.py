@@ -15,7 +15,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from gensidig.models import Person, SignInLink, User
-from gensidig.services.tokens import hash_token, new_token
+from gensidig.services.survey.tokens import hash_token, new_token
 
 LINK_LIFETIME = datetime.timedelta(minutes=30)
 # More requests than this within one lifetime send nothing more, so the form cannot be used to

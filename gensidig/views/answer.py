@@ -16,7 +16,8 @@ from django.views.decorators.http import require_http_methods
 from gensidig import framework as fw
 from gensidig.forms.answer import AnswerForm, complete_answers
 from gensidig.models.choices import Role
-from gensidig.services.answering import (
+from gensidig.services.results import comments_threshold
+from gensidig.services.survey.answering import (
     MAX_COMMENT_LENGTH,
     AnswersRejected,
     InvitationUnusable,
@@ -26,9 +27,8 @@ from gensidig.services.answering import (
     ticket_for,
     usable_invitation,
 )
-from gensidig.services.instruments import framework_for
-from gensidig.services.results import comments_threshold
-from gensidig.services.tokens import hash_token, looks_like_token
+from gensidig.services.survey.instruments import framework_for
+from gensidig.services.survey.tokens import hash_token, looks_like_token
 
 SESSION_KEY = "answer_invitation"
 INTRO_STEP = 0

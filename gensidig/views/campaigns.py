@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from gensidig.forms.organisation import CampaignForm
 from gensidig.models import Campaign, CampaignStatus, Round
 from gensidig.services import campaigns as campaign_service
-from gensidig.services import mailing
+from gensidig.services.mail import outbox as mailing
 from gensidig.services.participation import live_participation
 
 from .scoping import get_campaign_for_admin, get_organisation_for_admin

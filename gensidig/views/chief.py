@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from gensidig.models import Campaign, CampaignStatus, Round
 from gensidig.models.choices import Role
 from gensidig.services.access import joined_teams, shared_rounds
-from gensidig.services.rounds import close_due_rounds, close_round
+from gensidig.services.survey.rounds import close_due_rounds, close_round
 
 from .scoping import get_round_for_user, teams_for_user
 

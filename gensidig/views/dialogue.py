@@ -13,9 +13,9 @@ from gensidig.forms.dialogue import AgreementForm, AgreementStatusForm, GuideFor
 from gensidig.models import Agreement, AgreementStatus, Person, Round
 from gensidig.services import agreements as agreement_service
 from gensidig.services.guide import GuideRejected, build_guide, choose
-from gensidig.services.instruments import framework_for
 from gensidig.services.report_charts import needs_series, theme_needs_chart
 from gensidig.services.reports import ReportGone
+from gensidig.services.survey.instruments import framework_for
 from gensidig.services.trends import previous_round
 
 from . import exports

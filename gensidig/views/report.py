@@ -12,7 +12,7 @@ from django.utils import translation
 from gensidig.services import report_charts
 from gensidig.services.agreements import agreements_by_theme, earlier_agreements
 from gensidig.services.reports import ReportGone, build_report, comments_for
-from gensidig.services.rounds import close_round
+from gensidig.services.survey.rounds import close_round
 from gensidig.services.trends import trend_for
 
 from . import exports

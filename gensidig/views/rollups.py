@@ -10,7 +10,7 @@ from django.utils import translation
 
 from gensidig.models import Campaign, CampaignStatus, RollupParticipation, RollupTheme, Team
 from gensidig.services.access import rollup_teams_for
-from gensidig.services.instruments import framework_for
+from gensidig.services.survey.instruments import framework_for
 
 
 @dataclass

@@ -28,8 +28,8 @@ from playwright.sync_api import Locator, Page, Response, expect
 from gensidig.models import Campaign, CampaignStatus, Invitation, Round, Team
 from gensidig.models.choices import Role
 from gensidig.services.access import add_admin
-from gensidig.services.rounds import AnswerLink
-from gensidig.services.tokens import hash_token
+from gensidig.services.survey.links import AnswerLink
+from gensidig.services.survey.tokens import hash_token
 
 from .. import smtp
 from ..factories import answer, answers_for

@@ -2,8 +2,8 @@ import pytest
 
 from gensidig.models import Comment, Invitation
 from gensidig.models.choices import Role, Scale
-from gensidig.services.answering import Answers, AnswersRejected, InvitationUnusable, questions_for
-from gensidig.services.rounds import close_round
+from gensidig.services.survey.answering import Answers, AnswersRejected, InvitationUnusable, questions_for
+from gensidig.services.survey.rounds import close_round
 
 from ..counters import counts, total
 from ..factories import answer, answers_for, chief_link, leader_links, start_round

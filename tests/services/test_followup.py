@@ -7,7 +7,7 @@ from django.urls import reverse
 from gensidig.models.choices import Role
 from gensidig.services.agreements import earlier_agreements, record_agreement
 from gensidig.services.guide import build_guide
-from gensidig.services.instruments import current_instrument, framework_for
+from gensidig.services.survey.instruments import current_instrument, framework_for
 from gensidig.services.trends import previous_round, trend_for
 
 from ..factories import CHIEF_PASSWORD, answer, answers_for, chief_link, leader_links, make_team, start_round
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 def run_round(team, *, leaders: list, chief_value=3):
     """A round in which leader i answers leaders[i](item key, scale); then it closes."""
-    from gensidig.services.rounds import close_round
+    from gensidig.services.survey.rounds import close_round
 
     round_, links = start_round(team)
     for link, value in zip(leader_links(links), leaders, strict=False):

@@ -15,8 +15,7 @@ from django.utils.translation import gettext
 
 from gensidig.models import InvitationMail, MailStatus, ReminderBatch, Team, TeamMembership
 from gensidig.models.choices import Language, Role
-from gensidig.services.answering import usable_invitation
-from gensidig.services.mailing import (
+from gensidig.services.mail.outbox import (
     mail_status,
     queue_invitations,
     resend_failed,
@@ -25,8 +24,9 @@ from gensidig.services.mailing import (
     send_reminders,
     start_due_reminders,
 )
-from gensidig.services.rounds import AnswerLink
-from gensidig.services.tokens import hash_token
+from gensidig.services.survey.answering import usable_invitation
+from gensidig.services.survey.links import AnswerLink
+from gensidig.services.survey.tokens import hash_token
 
 from .. import smtp
 from ..factories import PersonFactory, answer, answers_for, make_team, start_round

@@ -5,8 +5,8 @@ from django.utils import timezone
 
 from gensidig.models import Invitation, RoundSummary
 from gensidig.models.choices import Role, RoundStatus
-from gensidig.services.rounds import RoundError, close_due_rounds, close_round, raise_threshold, reissue_links
-from gensidig.services.tokens import hash_token
+from gensidig.services.survey.rounds import RoundError, close_due_rounds, close_round, raise_threshold, reissue_links
+from gensidig.services.survey.tokens import hash_token
 
 from ..factories import answer, answers_for, leader_links, make_team, start_round
 

@@ -12,8 +12,8 @@ from gensidig.services.access import add_admin
 from gensidig.services.agreements import record_agreement
 from gensidig.services.campaigns import close_campaign, create_campaign, launch_campaign
 from gensidig.services.orgchart import apply_import, read_chart
-from gensidig.services.rounds import reissue_links
 from gensidig.services.signin import user_for_email
+from gensidig.services.survey.rounds import reissue_links
 
 from ..factories import answer, answers_for
 

@@ -8,9 +8,9 @@ from django.urls import reverse
 from gensidig.forms.answer import comment_name, field_name
 from gensidig.models import Comment, Invitation
 from gensidig.models.choices import Role
-from gensidig.services.answering import questions_for
-from gensidig.services.rounds import close_round
-from gensidig.services.tokens import hash_token
+from gensidig.services.survey.answering import questions_for
+from gensidig.services.survey.rounds import close_round
+from gensidig.services.survey.tokens import hash_token
 
 from ..counters import counts, total
 from ..factories import chief_link, leader_links, start_round
@@ -104,7 +104,7 @@ def test_a_leader_answers_theme_by_theme_and_the_answers_travel_along(client, op
 
 
 def test_a_new_link_sent_while_someone_answers_does_not_cut_them_off(client, opened):
-    from gensidig.services.rounds import reissue_links
+    from gensidig.services.survey.rounds import reissue_links
 
     round_, links = opened
     visit(client, leader_links(links)[0])

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from gensidig.models import Agreement, AgreementStatus, MeetingGuide, Round
-from gensidig.services.instruments import framework_for
+from gensidig.services.survey.instruments import framework_for
 from gensidig.services.teams import ensure_login
 
 from ..factories import closed_round, make_team, start_round

@@ -17,8 +17,8 @@ from pypdf import PdfReader
 
 from gensidig.models import Round
 from gensidig.services.exports import BOM
-from gensidig.services.instruments import framework_for
 from gensidig.services.retention import add_months, purge_expired
+from gensidig.services.survey.instruments import framework_for
 
 from ..factories import closed_round, make_team
 from .test_dialogue_views import leader_client, text_of

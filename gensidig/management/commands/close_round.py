@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError, no_translations
 
-from gensidig.services.rounds import close_due_rounds, close_round
+from gensidig.services.survey.rounds import close_due_rounds, close_round
 
 from ._helpers import get_round
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError, no_translations
 
-from gensidig.services.invitations import send_links
-from gensidig.services.rounds import RoundError, reissue_links
+from gensidig.services.mail.direct import send_links
+from gensidig.services.survey.rounds import RoundError, reissue_links
 
 from ._helpers import get_round, print_links
 

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError, no_translatio
 from django.utils import timezone
 
 from gensidig.models import Team
-from gensidig.services.rounds import RoundError, open_round
+from gensidig.services.survey.rounds import RoundError, open_round
 
 from ._helpers import parse_closing_time, print_links
 

@@ -6,8 +6,8 @@ from tqdm import tqdm
 
 from gensidig.models import Campaign, Round
 from gensidig.models.choices import RoundStatus
-from gensidig.services import mailing
 from gensidig.services.campaigns import launch_due_campaigns
+from gensidig.services.mail import outbox as mailing
 
 # Without a terminal (cron, systemd's journal) a line at most this often instead of a bar.
 PLAIN_PROGRESS_SECONDS = 10

@@ -1,6 +1,6 @@
 """E-mailing answer links straight away, for `gensidig links --email`.
 
-Campaigns use the resumable outbox in gensidig.services.mailing; both build the same message.
+Campaigns use the resumable outbox in gensidig.services.mail.outbox; both build the same message.
 """
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from __future__ import annotations
 from django.core.mail import EmailMultiAlternatives, mailers
 
 from gensidig.models import Round
-from gensidig.services.mailing import build_message
-from gensidig.services.rounds import AnswerLink
+from gensidig.services.mail.outbox import build_message
+from gensidig.services.survey.links import AnswerLink
 
 
 def invitation_message(*, round_: Round, link: AnswerLink) -> EmailMultiAlternatives:

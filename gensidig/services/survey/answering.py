@@ -19,7 +19,7 @@ from django.utils import timezone
 from gensidig import framework as fw
 from gensidig.models import Comment, Instrument, Invitation, RatingCounter, Round
 from gensidig.models.choices import ANSWER_VALUES, SCALES_BY_ROLE_AND_KIND, ItemKind, Role, RoundStatus
-from gensidig.services.instruments import counter_slots, framework_for, instrument_by_id
+from gensidig.services.survey.instruments import counter_slots, framework_for, instrument_by_id
 
 MAX_COMMENT_LENGTH = 2000
 

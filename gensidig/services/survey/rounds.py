@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
@@ -13,30 +12,14 @@ from django.utils.translation import gettext as _
 
 from gensidig.models import Invitation, Person, RatingCounter, Round, Team, TeamMembership
 from gensidig.models.choices import Role, RoundStatus
-from gensidig.services.instruments import counter_slots, current_instrument, items_by_key
 from gensidig.services.results import compute_results
-from gensidig.services.tokens import new_token
+from gensidig.services.survey.instruments import counter_slots, current_instrument, items_by_key
+from gensidig.services.survey.links import AnswerLink
+from gensidig.services.survey.tokens import new_token
 
 
 class RoundError(ValueError):
     """A round cannot be opened or changed as asked; the message says why."""
-
-
-@dataclass(frozen=True)
-class AnswerLink:
-    """A freshly made answer link. The token exists only here, in memory, until it is handed out."""
-
-    person: Person
-    role: str
-    token: str
-
-    @property
-    def url(self) -> str:
-        return answer_url(self.token)
-
-
-def answer_url(token: str) -> str:
-    return f"{settings.SITE_URL}/a/{token}/"
 
 
 def open_round(

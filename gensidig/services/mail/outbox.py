@@ -41,8 +41,8 @@ from django.utils.translation import gettext as _
 from gensidig.models import Campaign, Invitation, InvitationMail, MailStatus, Person, ReminderBatch, Round
 from gensidig.models.choices import Role, RoundStatus
 from gensidig.services.results import comments_threshold
-from gensidig.services.rounds import answer_url
-from gensidig.services.tokens import hash_token, new_token
+from gensidig.services.survey.links import answer_url
+from gensidig.services.survey.tokens import hash_token, new_token
 
 Progress = Callable[[int, int], None]
 

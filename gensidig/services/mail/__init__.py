@@ -1,0 +1,1 @@
+"""E-mail: the messages, the outbox that sends each at most once, and reminders."""

@@ -1,0 +1,1 @@
+"""The survey and answering it: instruments, rounds, answer links, sealed answers and closing."""
