@@ -374,11 +374,13 @@ def helper_run() -> None:
         TeamMembership,
     )
     from gensidig.models.choices import Role
-    from gensidig.services.campaigns import close_campaign, create_campaign, launch_campaign
+    from gensidig.services.campaigns import create_campaign, launch_campaign
     from gensidig.services.mail.outbox import send_invitations
     from gensidig.services.orgchart import apply_import, plan_import, read_chart
-    from gensidig.services.survey.answering import Answers, questions_for, submit_answers, ticket_for
+    from gensidig.services.survey.answering import submit_answers, ticket_for
+    from gensidig.services.survey.closing import close_campaign
     from gensidig.services.survey.instruments import current_instrument, framework_for
+    from gensidig.services.survey.questions import Answers, questions_for
 
     record = Recorder()
     people, teams = spec["people"], spec["teams"]

@@ -95,8 +95,8 @@ def helper_make_data() -> None:
     from django.utils import timezone
 
     from gensidig.models.choices import Role
-    from gensidig.services.survey.answering import questions_for
     from gensidig.services.survey.instruments import current_instrument, framework_for
+    from gensidig.services.survey.questions import questions_for
     from gensidig.services.survey.rounds import open_round
     from gensidig.services.teams import create_team, get_or_create_organisation
 

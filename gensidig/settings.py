@@ -57,6 +57,10 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 DATA_DIR = Path(env_str("GENSIDIG_DATA_DIR", str(Path.cwd() / "data"))).resolve()
+# The data folder holds the database, the secret key and the ballot key: its owner's alone.
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+if DATA_DIR.stat().st_mode & 0o777 != 0o700 and DATA_DIR.stat().st_uid == os.getuid():
+    DATA_DIR.chmod(0o700)
 DEBUG = env_bool("DEBUG", False)
 
 
@@ -71,7 +75,6 @@ def _secret_key() -> str:
     key_file = DATA_DIR / "secret_key"
     if key_file.exists():
         return key_file.read_text().strip()
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(50)
     key_file.touch(mode=0o600)
     key_file.write_text(key)
@@ -142,14 +145,19 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
+SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+if SQLITE:
+    # Django's backend, with the database file and its WAL made readable by their owner only.
+    DATABASES["default"]["ENGINE"] = "gensidig.db.sqlite3"
     DATABASES["default"]["OPTIONS"] = {
         # A write transaction takes the lock when it starts, so two submissions never
         # deadlock upgrading read locks; WAL lets readers go on while one writes.
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        # secure_delete: deleted rows (counted ballots) are overwritten, not left in free pages.
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;"
+        ),
     }
     # Tests use a file, not shared memory: concurrent-submission tests need real locking.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
@@ -247,6 +255,14 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Gensidig <gensidig@localhost
 # The anonymity threshold k: 5 by default, an organisation may lower it to 4 or 3, never below.
 GENSIDIG_DEFAULT_THRESHOLD = 5
 GENSIDIG_MINIMUM_THRESHOLD = 3
+# Ballots are sealed to per-round keys whose private halves are wrapped by this master key,
+# which never enters the database (DESIGN.md 2.1, docs/deployment.md). URL-safe base64 of 32
+# bytes, from `gensidig ballot-key generate`; or a key file. On SQLite (one machine, one data
+# folder) a key file is made on first start; with PostgreSQL every app server and worker must be
+# given the same key, so none is made.
+GENSIDIG_BALLOT_KEY = env_str("GENSIDIG_BALLOT_KEY", "")
+GENSIDIG_BALLOT_KEY_FILE = Path(env_str("GENSIDIG_BALLOT_KEY_FILE", str(DATA_DIR / "ballot.key")))
+GENSIDIG_BALLOT_KEY_CREATE = env_bool("GENSIDIG_BALLOT_KEY_CREATE", SQLITE)
 # Extra views used only by benchmarks/ (a one-row insert baseline); never on in production.
 GENSIDIG_BENCHMARK_VIEWS = env_bool("GENSIDIG_BENCHMARK_VIEWS", False)
 

@@ -3,7 +3,9 @@
 import pytest
 from django.test import override_settings
 
+from gensidig.services.ballots.keys import generate_master_key
 from gensidig.services.survey.instruments import clear_caches
+from gensidig.views.padding import forget_bounds
 
 from .factories import make_team
 
@@ -21,16 +23,20 @@ def _test_settings():
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
         },
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        # One master key for the whole run, given as a deployment with PostgreSQL must give it.
+        GENSIDIG_BALLOT_KEY=generate_master_key().encoded(),
     ):
         yield
 
 
 @pytest.fixture(autouse=True)
 def _fresh_instrument_caches():
-    # Each test database gets its own instruments; never carry ids over from another.
+    # Each test database gets its own instruments and rounds; never carry ids over from another.
     clear_caches()
+    forget_bounds()
     yield
     clear_caches()
+    forget_bounds()
 
 
 @pytest.fixture

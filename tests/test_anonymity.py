@@ -1,7 +1,8 @@
-"""DESIGN.md section 2, rule 1 and 8: nothing stored links an answer to a person; submitting is all or nothing.
+"""DESIGN.md section 2, rules 1 and 8: what is stored cannot be traced to a person; submitting is all or nothing.
 
-These tests look at the schema itself and at the database's own bookkeeping, so a change that
-would quietly make answers traceable fails here.
+These tests look at the schema and at what one submission writes, so a change that would quietly
+make answers traceable fails here. The attacks on the database files, the write-ahead log and the
+logs themselves are in tests/attacks/.
 """
 
 import threading
@@ -10,10 +11,11 @@ import uuid
 import pytest
 from django.db import connection, connections, models
 
-from gensidig.models import Comment, Invitation, RatingCounter
+from gensidig.models import AnswerToken, Ballot, Comment, Invitation, RatingCounter, RoundKey
 from gensidig.models.choices import Role
 from gensidig.services.survey import answering
 from gensidig.services.survey.answering import InvitationUnusable
+from gensidig.services.survey.closing import close_round
 
 from .counters import counts, total
 from .factories import answer, answers_for, leader_links, make_team, start_round
@@ -34,7 +36,7 @@ FORBIDDEN_NAME_PARTS = (
     "updated",
     "submitted",
 )
-ANSWER_MODELS = (RatingCounter, Comment)
+ANSWER_MODELS = (RatingCounter, Comment, Ballot)
 
 
 def concrete_fields(model):
@@ -68,121 +70,79 @@ def test_the_answer_models_have_exactly_the_expected_columns():
         *RatingCounter.VALUE_FIELDS,
     }
     assert {f.name for f in concrete_fields(Comment)} == {"id", "round", "theme_key", "text"}
+    assert {f.name for f in concrete_fields(Ballot)} == {"id", "round", "sealed"}
+    assert {f.name for f in concrete_fields(RoundKey)} == {
+        "id",
+        "round",
+        "public_key",
+        "wrapped_private_key",
+        "master_key_id",
+    }
 
 
-def test_comments_get_random_ids_not_a_sequence():
-    assert isinstance(Comment._meta.pk, models.UUIDField)
-    assert Comment._meta.pk.default is uuid.uuid4
+@pytest.mark.parametrize("model", (Comment, Ballot), ids=lambda m: m.__name__)
+def test_comments_and_ballots_get_random_ids_not_a_sequence(model):
+    assert isinstance(model._meta.pk, models.UUIDField)
+    assert model._meta.pk.default is uuid.uuid4
 
 
-def test_an_invitation_records_whether_it_was_used_but_never_when():
+def test_an_invitation_records_whether_it_was_used_but_never_when_nor_its_links():
     fields = {f.name: f for f in concrete_fields(Invitation)}
+    assert set(fields) == {"id", "round", "person", "role", "used"}
     assert isinstance(fields["used"], models.BooleanField)
-    assert not any(isinstance(f, models.DateField | models.TimeField) for f in fields.values())
-    assert "token" not in fields  # only its hash
-    assert {"token_hash"} <= set(fields)
+    # Links live apart, as hashes, so sending a new one never rewrites the invitation.
+    assert {f.name for f in concrete_fields(AnswerToken)} == {"id", "invitation", "token_hash"}
 
 
 @pytest.mark.django_db
-def test_counter_slots_are_the_same_for_every_round_of_an_instrument(team):
-    first, _ = start_round(team)
-    second, _ = start_round(make_team(leaders=3))
-    layout = lambda r: list(  # noqa: E731
-        RatingCounter.objects.filter(round=r).order_by("slot").values_list("slot", "item_id", "role", "scale")
-    )
-    assert layout(first) == layout(second)
-    assert [row[0] for row in layout(first)] == list(range(len(layout(first))))
-
-
-@pytest.mark.django_db
-def test_all_counters_of_a_round_exist_at_zero_as_soon_as_it_opens(team):
-    round_, _links = start_round(team)
-    counters = RatingCounter.objects.filter(round=round_)
-    # 24 needs: leaders 2 scales + chief 1; 18 expectations: leaders 1 + chief 2; six values each.
-    assert counters.count() == 24 * 3 + 18 * 3  # one row per question, a count per value
-    assert total(round_) == 0
-
-
-@pytest.mark.django_db
-def test_a_submission_rewrites_every_counter_row_of_its_round_and_only_those(team, monkeypatch):
+def test_while_a_round_is_open_it_has_no_counter_and_no_comment_only_ballots(team):
     round_, links = start_round(team)
-    other_round, _ = start_round(make_team(leaders=3))
-    rows_written = []
-    original = answering._count
-    monkeypatch.setattr(answering, "_count", lambda *args: rows_written.append(original(*args)) or rows_written[-1])
-    answer(leader_links(links)[0], answers_for(round_, Role.LEADER))
-    assert rows_written == [RatingCounter.objects.filter(round=round_).count()]
-    assert total(other_round) == 0
+    for index, link in enumerate(leader_links(links)[:3]):
+        answer(link, answers_for(round_, Role.LEADER, comments={"direction": f"kommentar {index}"}))
+    assert not RatingCounter.objects.filter(round=round_).exists()
+    assert not Comment.objects.filter(round=round_).exists()
+    assert Ballot.objects.filter(round=round_).count() == 3
+    # What they hold is there all the same, for whoever has the master key (closing).
+    assert total(round_, role=Role.LEADER) == 3 * len(answers_for(round_, Role.LEADER).ratings)
 
 
 @pytest.mark.django_db
-def test_submitting_runs_a_fixed_handful_of_statements(team, django_assert_max_num_queries):
+def test_every_ballot_of_a_round_has_the_same_size_whatever_was_written(team):
+    round_, links = start_round(team)
+    leaders = leader_links(links)
+    answer(leaders[0], answers_for(round_, Role.LEADER, 1))
+    answer(leaders[1], answers_for(round_, Role.LEADER, 5, comments={t: "æ" * 2000 for t in ("direction", "sparring")}))
+    answer(leaders[2], answers_for(round_, Role.LEADER, 3, comments={"teamwork": "🙂" * 1000}))
+    sizes = {len(bytes(sealed)) for sealed in Ballot.objects.filter(round=round_).values_list("sealed", flat=True)}
+    assert len(sizes) == 1
+
+
+@pytest.mark.django_db
+def test_submitting_writes_one_ballot_and_one_flag_in_a_handful_of_statements(team, django_assert_max_num_queries):
     round_, links = start_round(team)
     answer(leader_links(links)[0], answers_for(round_, Role.LEADER, comments={"direction": "a"}))
-    # Lookup, transaction, 2 locks, counters, comments (read, delete, insert), invitation, commit.
-    with django_assert_max_num_queries(12):
+    # Ticket lookup (token, then invitation), transaction, locks on PostgreSQL, claim, ballot, commit.
+    with django_assert_max_num_queries(7):
         answer(leader_links(links)[1], answers_for(round_, Role.LEADER, comments={"sparring": "b"}))
 
 
 @pytest.mark.django_db
-def test_comments_are_rewritten_in_random_id_order_after_each_submission(team):
-    round_, links = start_round(team)
-    for index, link in enumerate(leader_links(links)[:5]):
-        answer(link, answers_for(round_, Role.LEADER, comments={"direction": f"comment {index}"}))
-    with connection.cursor() as cursor:
-        table = Comment._meta.db_table
-        if connection.vendor == "sqlite":
-            cursor.execute(f'SELECT id FROM "{table}" ORDER BY rowid')
-        else:
-            cursor.execute(f'SELECT id FROM "{table}" ORDER BY ctid')
-        physical = [uuid.UUID(str(row[0])) for row in cursor.fetchall()]
-    assert physical == sorted(physical), "storage order follows the random ids, not the order of answering"
-
-
-@pytest.mark.django_db
-@pytest.mark.postgres_only
-def test_after_two_submissions_all_counter_rows_share_one_transaction_id(team):
-    if connection.vendor != "postgresql":
-        pytest.skip("xmin is a PostgreSQL system column; this runs in the PostgreSQL pass")
-    round_, links = start_round(team)
-    answer(leader_links(links)[0], answers_for(round_, Role.LEADER, comments={"direction": "første"}))
-    answer(leader_links(links)[1], answers_for(round_, Role.LEADER, 2, comments={"sparring": "anden"}))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f'SELECT DISTINCT xmin::text FROM "{RatingCounter._meta.db_table}" WHERE round_id = %s',
-            [round_.pk],
-        )
-        counter_xmins = {row[0] for row in cursor.fetchall()}
-        cursor.execute(
-            f'SELECT DISTINCT xmin::text FROM "{Comment._meta.db_table}" WHERE round_id = %s',
-            [round_.pk],
-        )
-        comment_xmins = {row[0] for row in cursor.fetchall()}
-        cursor.execute(
-            f'SELECT DISTINCT xmin::text FROM "{Invitation._meta.db_table}" WHERE round_id = %s', [round_.pk]
-        )
-        invitation_xmins = {row[0] for row in cursor.fetchall()}
-    assert len(counter_xmins) == 1
-    assert comment_xmins == counter_xmins, "comments cannot be told apart by the transaction that wrote them"
-    assert invitation_xmins == counter_xmins, "nor can the invitations, or the order in which people answered"
-
-
-@pytest.mark.django_db
-def test_a_database_error_half_way_stores_nothing_and_leaves_the_link_usable(team, monkeypatch):
+def test_a_database_error_between_the_claim_and_the_ballot_stores_nothing_and_leaves_the_link_usable(team, monkeypatch):
     round_, links = start_round(team)
     link = leader_links(links)[0]
 
     def fail(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(answering, "_rewrite_comments", fail)
+    monkeypatch.setattr(answering, "_store_ballot", fail)
     with pytest.raises(RuntimeError):
         answer(link, answers_for(round_, Role.LEADER, comments={"direction": "x"}))
-    assert total(round_) == 0
+    assert not Ballot.objects.filter(round=round_).exists()
     assert not Invitation.objects.get(round=round_, person=link.person).used
     monkeypatch.undo()
     answer(link, answers_for(round_, Role.LEADER))
     assert Invitation.objects.get(round=round_, person=link.person).used
+    assert Ballot.objects.filter(round=round_).count() == 1
 
 
 def _in_threads(count, target):
@@ -210,7 +170,7 @@ def _in_threads(count, target):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_twenty_simultaneous_submissions_of_one_link_are_counted_exactly_once():
+def test_twenty_simultaneous_submissions_of_one_link_store_exactly_one_ballot():
     team = make_team(leaders=6)
     round_, links = start_round(team)
     link = leader_links(links)[0]
@@ -219,12 +179,12 @@ def test_twenty_simultaneous_submissions_of_one_link_are_counted_exactly_once():
     successes = [o for o in outcomes if o is True]
     refused = [o for o in outcomes if isinstance(o, InvitationUnusable)]
     assert len(successes) == 1 and len(refused) == 19, outcomes
-    per_question = len(given.ratings)
-    assert total(round_) == per_question
+    assert Ballot.objects.filter(round=round_).count() == 1
+    assert total(round_) == len(given.ratings)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_sixteen_leaders_answering_at_once_lose_no_count_and_never_deadlock():
+def test_sixteen_leaders_answering_at_once_lose_nothing_and_never_deadlock():
     team = make_team(leaders=16)
     round_, links = start_round(team)
     leaders = leader_links(links)
@@ -233,8 +193,31 @@ def test_sixteen_leaders_answering_at_once_lose_no_count_and_never_deadlock():
     )
     errors = [o for o in outcomes if o is not True]
     assert not errors, errors
+    assert Ballot.objects.filter(round=round_).count() == 16
+    assert Invitation.objects.filter(round=round_, used=True).count() == 16
+    close_round(round_=round_)
     per_leader = len(answers_for(round_, Role.LEADER).ratings)
     assert total(round_, role=Role.LEADER) == 16 * per_leader
-    assert Invitation.objects.filter(round=round_, used=True).count() == 16
     assert Comment.objects.filter(round=round_).count() == 16
     assert counts(round_, Role.LEADER, "direction.core-task", "importance") == {0: 0, 1: 4, 2: 3, 3: 3, 4: 3, 5: 3}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_submission_under_way_when_the_round_closes_is_either_counted_or_refused_never_lost():
+    team = make_team(leaders=12)
+    round_, links = start_round(team)
+    leaders = leader_links(links)
+
+    def act(index):
+        if index == 0:
+            return close_round(round_=round_)
+        return answer(leaders[index], answers_for(round_, Role.LEADER, 4))
+
+    outcomes = _in_threads(12, act)
+    accepted = sum(1 for o in outcomes if o is True)
+    assert all(o is True or isinstance(o, InvitationUnusable) or getattr(o, "pk", None) for o in outcomes), outcomes
+    # Every accepted answer is in the counts, and no ballot is left behind uncounted.
+    assert not Ballot.objects.filter(round=round_).exists()
+    assert Invitation.objects.filter(round=round_, used=True).count() == accepted
+    assert total(round_, role=Role.LEADER) == accepted * len(answers_for(round_, Role.LEADER).ratings)
+    assert connection.vendor in ("sqlite", "postgresql")

@@ -6,8 +6,8 @@ from hypothesis import strategies as st
 
 from gensidig.forms.answer import AnswerForm, comment_name, complete_answers, field_name
 from gensidig.models.choices import Role
-from gensidig.services.survey.answering import MAX_COMMENT_LENGTH, questions_for
 from gensidig.services.survey.instruments import current_instrument, framework_for
+from gensidig.services.survey.questions import MAX_COMMENT_LENGTH, questions_for
 
 raw_values = st.one_of(st.sampled_from(["0", "1", "2", "3", "4", "5"]), st.sampled_from(["", "6", "-1", "x", " 3"]))
 comments = st.one_of(

@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django import forms
+from django.core import validators
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from gensidig import framework as fw
 from gensidig.models.choices import DONT_KNOW, SCALE_VALUES, ItemKind, Role, Scale
-from gensidig.services.survey.answering import MAX_COMMENT_LENGTH, Answers, questions_for
+from gensidig.services.survey.questions import MAX_COMMENT_LENGTH, Answers, comment_length, questions_for
 
 # The question each scale asks, by role and kind of item, and the words at its two ends.
 QUESTION_WORDING = {
@@ -32,6 +33,15 @@ SCALE_ENDS = {
 }
 # Translators: an answer option for someone who cannot judge a question.
 DONT_KNOW_LABEL = pgettext_lazy("answer option", "Don't know")
+
+
+class CommentLengthValidator(validators.MaxLengthValidator):
+    """The comment limit, counted as the browser counts `maxlength` (UTF-16 code units)."""
+
+    message = _("Keep the comment to at most %(limit_value)d characters (it has %(show_value)d).")
+
+    def clean(self, x):
+        return comment_length(x)
 
 
 VALID_ANSWERS = frozenset(str(value) for value in (DONT_KNOW, *SCALE_VALUES))
@@ -68,7 +78,7 @@ def complete_answers(data, *, questions: list[tuple[str, str]], theme_keys: list
     if role == Role.LEADER:
         for theme_key in theme_keys:
             text = data.get(comment_name(theme_key), "").strip()
-            if len(text) > MAX_COMMENT_LENGTH or "\x00" in text:
+            if comment_length(text) > MAX_COMMENT_LENGTH or "\x00" in text:
                 return None
             if text:
                 comments[theme_key] = text
@@ -162,14 +172,9 @@ class AnswerForm(forms.Form):
                 self.fields[comment_name(theme.key)] = forms.CharField(
                     label=_("Comment on “%(theme)s” (optional)") % {"theme": theme.title},
                     required=False,
-                    max_length=MAX_COMMENT_LENGTH,
+                    validators=[CommentLengthValidator(MAX_COMMENT_LENGTH)],
                     strip=True,
                     widget=forms.Textarea(attrs={"rows": 4, "maxlength": MAX_COMMENT_LENGTH}),
-                    error_messages={
-                        "max_length": _(
-                            "Keep the comment to at most %(limit_value)d characters (it has %(show_value)d)."
-                        )
-                    },
                 )
 
     def steps(self, *, show_errors_for: int | None = None) -> list[Step]:
@@ -216,7 +221,8 @@ class AnswerForm(forms.Form):
         field = self.fields[name]
         if isinstance(field, forms.ChoiceField):
             return raw if raw in {str(v) for v, _label in field.choices} else ""
-        return raw[: MAX_COMMENT_LENGTH * 2]
+        # Cut to the limit: what is echoed back is then bounded, so the padded page size holds.
+        return raw[:MAX_COMMENT_LENGTH]
 
     def step_is_valid(self, step: Step) -> bool:
         return not (step.field_names & set(self.errors))
@@ -243,3 +249,22 @@ class AnswerForm(forms.Form):
                 if self.cleaned_data.get(comment_name(theme.key))
             }
         return Answers(ratings=ratings, comments=comments)
+
+
+def worst_case_data(*, framework: fw.Framework, instrument, role: str, step: int, rating: str) -> dict[str, str]:
+    """Form data that makes a step's page as large as any can be.
+
+    Every comment is over its limit in the character that escapes longest in HTML (`"` becomes
+    `&quot;`), every rating of other steps is carried along, and every rating of this step is
+    `rating`: "" (missing) or an invalid value, each with its own error message.
+    """
+    in_step = {item.key for item in (*framework.themes[step - 1].needs, *framework.themes[step - 1].expectations)}
+    data = {"step": str(step)}
+    for key, scale in questions_for(instrument=instrument, role=role):
+        value = rating if key in in_step else "0"
+        if value:
+            data[field_name(key, scale)] = value
+    if role == Role.LEADER:
+        for theme in framework.themes:
+            data[comment_name(theme.key)] = '"' * (MAX_COMMENT_LENGTH + 1)
+    return data

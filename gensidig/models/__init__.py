@@ -1,17 +1,20 @@
+from .ballots import Ballot, RoundKey
 from .campaigns import Campaign, CampaignStatus
 from .dialogue import Agreement, AgreementOwner, AgreementStatus, GuideFormat, MeetingGuide
 from .imports import ChartUpload
-from .mail import InvitationMail, MailStatus, ReminderBatch
+from .mail import InvitationMail, MailStatus, ReminderBatch, ReminderStatus
 from .organisation import Organisation, OrganisationAdmin, Person, Team, TeamMembership, User
 from .responses import Comment, RatingCounter
 from .results import ItemStatistic, RollupParticipation, RollupStatistic, RollupTheme, RoundSummary, ThemeStatistic
-from .signin import SignInLink
-from .survey import Instrument, Invitation, Item, Round
+from .signin import SignInLink, SignInRequest
+from .survey import AnswerToken, Instrument, Invitation, Item, Round
 
 __all__ = [
     "Agreement",
     "AgreementOwner",
     "AgreementStatus",
+    "AnswerToken",
+    "Ballot",
     "Campaign",
     "CampaignStatus",
     "ChartUpload",
@@ -29,12 +32,15 @@ __all__ = [
     "Person",
     "RatingCounter",
     "ReminderBatch",
+    "ReminderStatus",
     "RollupParticipation",
     "RollupStatistic",
     "RollupTheme",
     "Round",
+    "RoundKey",
     "RoundSummary",
     "SignInLink",
+    "SignInRequest",
     "Team",
     "TeamMembership",
     "ThemeStatistic",

@@ -29,20 +29,33 @@ class InvitationMail(models.Model):
         indexes = [models.Index(fields=["status"])]
 
 
-class ReminderBatch(models.Model):
-    """One reminder of one round, to everyone who had not answered when it started.
+class ReminderStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    SENDING = "sending", _("Being sent")
+    DONE = "done", _("Sent")
 
-    Who that is exists only while the batch is being sent (the ids still waiting); once it is
-    done only the counts are kept, so the database does not keep a record of who had not
-    answered by when (DESIGN.md 2.1 and 2.5).
+
+class ReminderBatch(models.Model):
+    """One reminder of one round, to everyone who had not answered when it was sent.
+
+    It holds counts only. Who was reminded is known only in the memory of the sender while it
+    sends, and is never written anywhere: not as a list, not as a mark on an invitation, so
+    neither the tables nor their old row versions tell who had not answered by when
+    (DESIGN.md 2.1 and 2.5).
     """
 
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="reminder_batches")
     number = models.PositiveSmallIntegerField()
-    waiting = models.JSONField(default=list)
+    status = models.CharField(max_length=10, choices=ReminderStatus, default=ReminderStatus.PENDING)
     sent = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
-    done = models.BooleanField(default=False)
+    # A sender stopped while sending this batch (a crash, or the mail server went away): the
+    # rest of it is not sent again, because nobody knows who had it already (at most once).
+    interrupted = models.BooleanField(default=False)
 
     class Meta:
         constraints = [models.UniqueConstraint("round", "number", name="reminder_batch_unique")]
+
+    @property
+    def done(self) -> bool:
+        return self.status == ReminderStatus.DONE

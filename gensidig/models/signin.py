@@ -15,3 +15,15 @@ class SignInLink(models.Model):
 
     def usable(self, now=None) -> bool:
         return not self.used and (now or timezone.now()) < self.expires_at
+
+
+class SignInRequest(models.Model):
+    """A request for a sign-in link, waiting for the sender.
+
+    The form stores every request alike, known address or not, and answers at once; the sender
+    looks the address up, e-mails a link if it belongs to someone, and deletes the request. So
+    the form takes the same time for everyone and tells nobody who is in the system.
+    """
+
+    email = models.EmailField(max_length=254)
+    language = models.CharField(max_length=10)

@@ -97,14 +97,15 @@ class Round(models.Model):
 class Invitation(models.Model):
     """The right of one person to answer one round once.
 
-    It stores the token only as a hash, and whether it was used -- never when, and never
-    anything that points at the answers given with it.
+    It records whether it was used -- never when, and never anything that points at the answers
+    given with it. Its links are AnswerTokens, kept apart so that sending a new link writes
+    nothing on the invitation (DESIGN.md 2.1: a row rewritten at reminder time would keep, in its
+    old version, whether its person had answered by then).
     """
 
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="invitations")
     person = models.ForeignKey(Person, on_delete=models.SET_NULL, null=True, related_name="invitations")
     role = models.CharField(max_length=10, choices=Role)
-    token_hash = models.CharField(max_length=64, unique=True)
     used = models.BooleanField(default=False)
 
     class Meta:
@@ -114,3 +115,19 @@ class Invitation(models.Model):
 
     def __str__(self):
         return f"{self.get_role_display()} in {self.round}"
+
+
+class AnswerToken(models.Model):
+    """One answer link of an invitation, kept only as the hash of its token.
+
+    Every link sent (the invitation, each reminder, a new link) adds one; each works until the
+    invitation is used or the round closes, when the round's tokens are deleted. New links are
+    always made for every invitation of a round at once, answered or not, so the rows written
+    tell nobody who had not answered yet.
+    """
+
+    invitation = models.ForeignKey(Invitation, on_delete=models.CASCADE, related_name="tokens")
+    token_hash = models.CharField(max_length=64, unique=True)
+
+    def __str__(self):
+        return f"link of {self.invitation_id}"

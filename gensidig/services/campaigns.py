@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gensidig.models import Campaign, CampaignStatus, Organisation, Round, Team
-from gensidig.models.choices import RoundStatus
 from gensidig.services.access import descendants
 from gensidig.services.survey.instruments import current_instrument
 from gensidig.services.survey.rounds import RoundError, open_rounds
@@ -142,42 +141,10 @@ def _open(campaign: Campaign, teams: list[TeamInCampaign], now: datetime.datetim
             threshold=campaign.anonymity_threshold,
             campaign=campaign,
             now=now,
+            with_links=False,
         )
     except RoundError as error:
         raise CampaignError(str(error)) from error
     rounds = [round_ for round_, _links in opened]
     mailing.queue_invitations(rounds=rounds)
     return rounds
-
-
-def close_campaign(*, campaign: Campaign, now: datetime.datetime | None = None) -> Campaign:
-    """Close every round of the campaign and compute all figures with one suppression pattern."""
-    from gensidig.services.rollups import compute_campaign_results
-
-    now = now or timezone.now()
-    with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
-        if campaign.status == CampaignStatus.CLOSED:
-            return campaign
-        if campaign.status != CampaignStatus.OPEN:
-            raise CampaignError(_("Only a launched campaign can be closed."))
-        Round.objects.filter(campaign=campaign, status=RoundStatus.OPEN).update(
-            status=RoundStatus.CLOSED, closed_on=timezone.localdate(now)
-        )
-        campaign.status = CampaignStatus.CLOSED
-        campaign.save(update_fields=["status"])
-        compute_campaign_results(campaign=campaign)
-    return campaign
-
-
-def close_due_campaigns(*, now: datetime.datetime | None = None) -> list[Campaign]:
-    """Close every launched campaign past its closing time (run from cron with close-round --due)."""
-    now = now or timezone.now()
-    due = Campaign.objects.filter(status=CampaignStatus.OPEN, closes_at__lte=now)
-    return [close_campaign(campaign=c, now=now) for c in due]
-
-
-def close_due_campaigns_of(*, organisation: Organisation, now: datetime.datetime | None = None) -> list[Campaign]:
-    now = now or timezone.now()
-    due = Campaign.objects.filter(organisation=organisation, status=CampaignStatus.OPEN, closes_at__lte=now)
-    return [close_campaign(campaign=c, now=now) for c in due]

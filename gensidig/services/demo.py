@@ -28,12 +28,14 @@ from gensidig.models import (
 from gensidig.models.choices import DONT_KNOW, Role, Scale
 from gensidig.services.access import add_admin
 from gensidig.services.agreements import record_agreement, update_status
-from gensidig.services.campaigns import close_campaign, create_campaign, launch_campaign
+from gensidig.services.campaigns import create_campaign, launch_campaign
 from gensidig.services.orgchart import apply_import, read_chart
 from gensidig.services.signin import user_for_email
-from gensidig.services.survey.answering import Answers, questions_for, submit_answers, ticket_for
+from gensidig.services.survey.answering import submit_answers, ticket_for
+from gensidig.services.survey.closing import close_campaign, close_round
 from gensidig.services.survey.instruments import framework_for
-from gensidig.services.survey.rounds import close_round, open_round, reissue_links
+from gensidig.services.survey.questions import Answers, questions_for
+from gensidig.services.survey.rounds import open_round, reissue_links
 from gensidig.services.survey.tokens import hash_token
 
 DEMO_SLUG = "demo"

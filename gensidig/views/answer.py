@@ -1,48 +1,92 @@
 """Answering through a token link: intake, the theme-by-theme form, and the thank-you page.
 
 Opening a link (GET or HEAD, as mail scanners do) never uses it up. The first visit moves the
-token's hash into the session and redirects to a URL without the token; only sending the last
-page uses the invitation (DESIGN.md 2.7).
+token out of the URL: it redirects to /answer/, with the invitation the link was for in a
+signed, HttpOnly cookie scoped to the answer pages (SameSite=Strict, Secure over https). Nothing
+about the person answering is kept on the server until they send: no session row, no draft
+(DESIGN.md 2.1 and 2.7). Only sending the last page uses the invitation.
+
+Every page a respondent's typing can change is padded to a size fixed for its step (views.padding), so an access log's byte counts say nothing about what was written.
 """
 
 from django.conf import settings
+from django.core import signing
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from gensidig import framework as fw
-from gensidig.forms.answer import AnswerForm, complete_answers
+from gensidig.forms.answer import AnswerForm, complete_answers, worst_case_data
 from gensidig.models.choices import Role
 from gensidig.services.results import comments_threshold
 from gensidig.services.survey.answering import (
-    MAX_COMMENT_LENGTH,
-    AnswersRejected,
     InvitationUnusable,
     invitation_id_for,
-    questions_for,
     submit_answers,
     ticket_for,
     usable_invitation,
 )
 from gensidig.services.survey.instruments import framework_for
+from gensidig.services.survey.questions import MAX_COMMENT_LENGTH, AnswersRejected, questions_for
 from gensidig.services.survey.tokens import hash_token, looks_like_token
 
-SESSION_KEY = "answer_invitation"
+from . import padding
+
+ANSWER_COOKIE = "gensidig_answer"
+# Long enough to answer at leisure in one sitting; the round's own closing time still applies.
+ANSWER_COOKIE_AGE = 60 * 60 * 24
+_signer = signing.TimestampSigner(salt="gensidig.answer-invitation")
 INTRO_STEP = 0
+# Set on the one extra hop that carries the cookie when the link came from another site (below).
+OPENED = "opened"
+
+
+def _answer_path() -> str:
+    return reverse("gensidig:answer")
+
+
+def _remember_invitation(response: HttpResponse, invitation_id: int) -> None:
+    # A fixed-width value: the cookie is as long for an unknown link as for a real one.
+    response.set_cookie(
+        ANSWER_COOKIE,
+        _signer.sign(f"{invitation_id:020d}"),
+        max_age=ANSWER_COOKIE_AGE,
+        path=_answer_path(),
+        secure=settings.SECURE_COOKIES,
+        httponly=True,
+        samesite="Strict",
+    )
+
+
+def _forget_invitation(response: HttpResponse) -> None:
+    response.delete_cookie(ANSWER_COOKIE, path=_answer_path(), samesite="Strict")
+
+
+def _remembered_invitation(request: HttpRequest) -> int | None:
+    """The invitation id in the answer cookie; 0 for a cookie that is not ours; None for no cookie."""
+    raw = request.COOKIES.get(ANSWER_COOKIE)
+    if raw is None:
+        return None
+    try:
+        return int(_signer.unsign(raw, max_age=ANSWER_COOKIE_AGE))
+    except (signing.BadSignature, ValueError):
+        return 0
 
 
 @never_cache
 @require_http_methods(["GET", "HEAD"])
 def token_intake(request: HttpRequest, token: str) -> HttpResponse:
-    # The same redirect whatever the token, so the response tells nothing about it.
-    # The session keeps which invitation the link was for, not the link itself: a reminder may
-    # replace the link while someone is answering, and their answers must still be accepted.
+    # The same redirect whatever the token, so the response tells nothing about it. The cookie
+    # keeps which invitation the link was for, not the link itself: a reminder may bring a new
+    # link while someone is answering, and their answers must still be accepted.
     invitation_id = invitation_id_for(token_hash=hash_token(token)) if looks_like_token(token) else None
-    request.session[SESSION_KEY] = invitation_id or 0
-    return HttpResponseRedirect(reverse("gensidig:answer"))
+    response = HttpResponseRedirect(_answer_path())
+    _remember_invitation(response, invitation_id or 0)
+    return response
 
 
 def _unusable(request: HttpRequest) -> HttpResponse:
@@ -53,13 +97,19 @@ def _unusable(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def answer(request: HttpRequest) -> HttpResponse:
-    invitation_id = request.session.get(SESSION_KEY) or 0
+    invitation_id = _remembered_invitation(request)
+    if invitation_id is None and request.method == "GET" and OPENED not in request.GET:
+        # A SameSite=Strict cookie set while following a link from another site (webmail) is
+        # not sent on that same redirect; one hop started from our own page carries it.
+        return render(request, "gensidig/answer/opening.html", {"next": f"{_answer_path()}?{OPENED}=1"})
+    invitation_id = invitation_id or 0
     if request.method == "POST" and request.POST.get("action") == "send" and invitation_id:
         sent = _send_complete_form(request, invitation_id)
         if sent is not None:
             return sent
 
-    invitation = usable_invitation(invitation_id=invitation_id) if invitation_id else None
+    # Looked up even for an unknown link, so it takes as long as a used one.
+    invitation = usable_invitation(invitation_id=invitation_id)
     if invitation is None:
         return _unusable(request)
     round_ = invitation.round
@@ -113,41 +163,56 @@ def _send_complete_form(request: HttpRequest, invitation_id: int) -> HttpRespons
     )
     if answers is None:
         return None
-    return _submit(request, ticket, answers)
-
-
-def _submit(request: HttpRequest, ticket, answers) -> HttpResponse:
     try:
         submit_answers(ticket=ticket, answers=answers)
     except InvitationUnusable:
         return _unusable(request)
     except AnswersRejected:
         return render(request, "gensidig/errors/bad_request.html", status=400)
-    # The session is left as it is: writing it would be a second transaction per answer, and
-    # the link it points to is used up now anyway.
-    return HttpResponseRedirect(reverse("gensidig:answer-thanks"), status=303)
+    response = HttpResponseRedirect(reverse("gensidig:answer-thanks"), status=303)
+    _forget_invitation(response)
+    return response
+
+
+def _step_context(context, form: AnswerForm, number: int, *, with_errors: bool) -> dict:
+    steps = form.steps(show_errors_for=number if with_errors else None)
+    step = steps[number - 1]
+    return {
+        **context,
+        "step": step,
+        "steps": steps,
+        "is_last": number == len(steps),
+        "carried": form.carried(except_step=step),
+        "error_list": [(f, error) for f in step.fields for error in f.errors],
+        "comment_max_length": MAX_COMMENT_LENGTH,
+    }
 
 
 def _show_step(request, context, form: AnswerForm, number: int, *, with_errors: bool) -> HttpResponse:
     if number == INTRO_STEP:
         return render(request, "gensidig/answer/intro.html", context)
-    steps = form.steps(show_errors_for=number if with_errors else None)
-    step = steps[number - 1]
-    errors = [(f, error) for f in step.fields for error in f.errors]
-    return render(
-        request,
-        "gensidig/answer/step.html",
-        {
-            **context,
-            "step": step,
-            "steps": steps,
-            "is_last": number == len(steps),
-            "carried": form.carried(except_step=step),
-            "error_list": errors,
-            "comment_max_length": MAX_COMMENT_LENGTH,
-        },
-        status=400 if errors else 200,
+    step_context = _step_context(context, form, number, with_errors=with_errors)
+    response = render(
+        request, "gensidig/answer/step.html", step_context, status=400 if step_context["error_list"] else 200
     )
+    return padding.pad(response, padding.step_size(request, context, number, _largest_step_page))
+
+
+def _largest_step_page(request, context, number: int) -> int:
+    """The size of the largest page this step can be (forms.answer.worst_case_data), in bytes."""
+    invitation, framework = context["invitation"], context["framework"]
+    instrument = invitation.round.instrument
+    sizes = []
+    for rating in ("", "9"):  # missing, or not one of the answers: each has its own error message
+        data = worst_case_data(
+            framework=framework, instrument=instrument, role=invitation.role, step=number, rating=rating
+        )
+        form = AnswerForm(data, framework=framework, role=invitation.role, instrument=instrument)
+        page = render_to_string(
+            "gensidig/answer/step.html", _step_context(context, form, number, with_errors=True), request
+        )
+        sizes.append(len(page.encode()))
+    return max(sizes)
 
 
 def _bounded_int(raw, low: int, high: int) -> int:

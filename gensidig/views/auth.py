@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from gensidig.services.signin import LINK_LIFETIME, send_sign_in_link, use_sign_in_link
+from gensidig.services.signin import LINK_LIFETIME, request_sign_in_link, use_sign_in_link
 
 LINK_MINUTES = int(LINK_LIFETIME.total_seconds() // 60)
 
@@ -27,8 +27,9 @@ class SignInLinkForm(forms.Form):
 def request_link(request: HttpRequest) -> HttpResponse:
     form = SignInLinkForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        # The same answer whether or not the address is known: the page tells nobody who is here.
-        send_sign_in_link(email=form.cleaned_data["email"], language=translation.get_language())
+        # The same answer, and the same work, whether or not the address is known: the page tells
+        # nobody who is here. The sender e-mails the link a moment later.
+        request_sign_in_link(email=form.cleaned_data["email"], language=translation.get_language())
         return render(
             request,
             "gensidig/registration/link_sent.html",

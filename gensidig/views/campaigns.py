@@ -13,6 +13,7 @@ from gensidig.models import Campaign, CampaignStatus, Round
 from gensidig.services import campaigns as campaign_service
 from gensidig.services.mail import outbox as mailing
 from gensidig.services.participation import live_participation
+from gensidig.services.survey import closing
 
 from .scoping import get_campaign_for_admin, get_organisation_for_admin
 
@@ -30,7 +31,9 @@ def _reminder_totals(mail) -> list[tuple[int, int, int]]:
 @login_required
 def campaign_list(request, slug: str):
     organisation = get_organisation_for_admin(request, slug)
-    campaign_service.close_due_campaigns_of(organisation=organisation)
+    closing.close_due_campaigns_of(
+        organisation=organisation, on_error=lambda _campaign, error: messages.error(request, str(error))
+    )
     found = Campaign.objects.filter(organisation=organisation).select_related("root_team").order_by("-opens_on")
     return render(request, "gensidig/campaigns/list.html", {"organisation": organisation, "campaigns": found})
 
@@ -62,7 +65,10 @@ def campaign_new(request, slug: str):
 def campaign_detail(request, slug: str, public_id: str):
     campaign = get_campaign_for_admin(request, slug, public_id)
     if campaign.status == CampaignStatus.OPEN and campaign.closes_at <= timezone.now():
-        campaign = campaign_service.close_campaign(campaign=campaign)
+        try:
+            campaign = closing.close_campaign(campaign=campaign)
+        except closing.TallyError as error:
+            messages.error(request, str(error))
     context = {"organisation": campaign.organisation, "campaign": campaign}
     if campaign.status in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
         teams = campaign_service.preview(
@@ -133,8 +139,8 @@ def campaign_launch(request, slug: str, public_id: str):
 def campaign_close(request, slug: str, public_id: str):
     campaign = get_campaign_for_admin(request, slug, public_id)
     try:
-        campaign_service.close_campaign(campaign=campaign)
-    except campaign_service.CampaignError as error:
+        closing.close_campaign(campaign=campaign)
+    except (campaign_service.CampaignError, closing.TallyError) as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("The campaign is closed, and its reports and roll-ups are ready."))

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from gensidig.models import Campaign, CampaignStatus, Round
 from gensidig.models.choices import Role
 from gensidig.services.access import joined_teams, shared_rounds
-from gensidig.services.survey.rounds import close_due_rounds, close_round
+from gensidig.services.survey.closing import TallyError, close_due_rounds, close_round
 
 from .scoping import get_round_for_user, teams_for_user
 
@@ -28,7 +28,9 @@ def dashboard(request):
     teams = teams_for_user(request.user).select_related("organisation").order_by("name")
     # The chief's rounds past their closing time are closed here too, so they never wait for
     # the scheduled `gensidig close-round --due` to see their report.
-    close_due_rounds(among=Round.objects.filter(team__in=teams))
+    close_due_rounds(
+        among=Round.objects.filter(team__in=teams), on_error=lambda _round, error: messages.error(request, str(error))
+    )
     rounds = _with_answer_counts(Round.objects.filter(team__in=teams).select_related("team")).order_by("-number")
     by_team = {team.pk: [] for team in teams}
     for round_ in rounds:
@@ -52,7 +54,10 @@ def dashboard(request):
 def round_detail(request, public_id: str):
     round_ = get_round_for_user(request, public_id)
     if round_.is_due_to_close():
-        round_ = close_round(round_=round_)
+        try:
+            round_ = close_round(round_=round_)
+        except TallyError as error:
+            messages.error(request, str(error))
     counted = _with_answer_counts(Round.objects.filter(pk=round_.pk)).get()
     return render(request, "gensidig/chief/round.html", {"round": round_, "counted": counted})
 
@@ -65,6 +70,10 @@ def round_close(request, public_id: str):
         # A campaign's rounds close together, with one suppression pattern for all of them.
         messages.error(request, _("This round is part of a campaign and closes with it."))
     elif round_.is_open:
-        close_round(round_=round_)
-        messages.success(request, _("The round is closed and the report is ready."))
+        try:
+            close_round(round_=round_)
+        except TallyError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("The round is closed and the report is ready."))
     return redirect("gensidig:round", public_id=round_.public_id)

@@ -12,7 +12,7 @@ from django.utils import translation
 from gensidig.services import report_charts
 from gensidig.services.agreements import agreements_by_theme, earlier_agreements
 from gensidig.services.reports import ReportGone, build_report, comments_for
-from gensidig.services.survey.rounds import close_round
+from gensidig.services.survey.closing import TallyError, close_round
 from gensidig.services.trends import trend_for
 
 from . import exports
@@ -28,7 +28,11 @@ def chief_round(request, public_id: str):
     """
     round_ = get_round_for_user(request, public_id)
     if round_.is_due_to_close():
-        round_ = close_round(round_=round_)
+        try:
+            round_ = close_round(round_=round_)
+        except TallyError:
+            # It stays open, ballots kept; the round page says why (services.survey.closing logs it).
+            raise Http404 from None
     if not round_.is_closed:
         # Nothing about answers is shown before the round closes (rule 5).
         raise Http404

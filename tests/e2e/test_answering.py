@@ -13,7 +13,7 @@ from playwright.sync_api import Page, Response, expect
 from gensidig.forms.answer import field_name
 from gensidig.models import Comment, RatingCounter
 from gensidig.models.choices import Role
-from gensidig.services.survey.answering import questions_for
+from gensidig.services.survey.questions import questions_for
 
 from ..counters import total
 from ..factories import chief_link, leader_links, start_round

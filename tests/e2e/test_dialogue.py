@@ -24,7 +24,7 @@ from playwright.sync_api import Locator, Page, expect
 from gensidig.models import AgreementStatus, Person
 from gensidig.models.choices import Role
 from gensidig.services.agreements import record_agreement
-from gensidig.services.survey.rounds import close_round
+from gensidig.services.survey.closing import close_round
 
 from ..factories import CHIEF_PASSWORD, answer, answers_for, chief_link, leader_links, make_team, start_round
 from .conftest import assert_accessible

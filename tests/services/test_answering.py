@@ -2,10 +2,11 @@ import pytest
 
 from gensidig.models import Comment, Invitation
 from gensidig.models.choices import Role, Scale
-from gensidig.services.survey.answering import Answers, AnswersRejected, InvitationUnusable, questions_for
-from gensidig.services.survey.rounds import close_round
+from gensidig.services.survey.answering import InvitationUnusable
+from gensidig.services.survey.closing import close_round
+from gensidig.services.survey.questions import Answers, AnswersRejected, questions_for
 
-from ..counters import counts, total
+from ..counters import comments, counts, total
 from ..factories import answer, answers_for, chief_link, leader_links, start_round
 
 pytestmark = pytest.mark.django_db
@@ -90,6 +91,8 @@ def test_comments_are_cleaned_and_kept_apart_by_theme(team):
         leader_links(links)[0],
         answers_for(round_, Role.LEADER, comments={"direction": "  Mere\x00 retning, tak\u200b  ", "sparring": "   "}),
     )
+    assert comments(round_) == [("direction", "Mere retning, tak")]
+    close_round(round_=round_)
     comment = Comment.objects.get(round=round_)
     assert comment.theme_key == "direction"
     assert comment.text == "Mere retning, tak"

@@ -18,10 +18,11 @@ from gensidig.models import (
 )
 from gensidig.models.choices import Role, RoundStatus, Scale
 from gensidig.services import statistics as st
-from gensidig.services.campaigns import CampaignError, close_campaign, create_campaign, launch_campaign, preview
+from gensidig.services.campaigns import CampaignError, create_campaign, launch_campaign, preview
 from gensidig.services.orgchart import apply_import, read_chart
 from gensidig.services.suppression import Unit
-from gensidig.services.survey.rounds import close_round, open_round, reissue_links
+from gensidig.services.survey.closing import close_campaign, close_round
+from gensidig.services.survey.rounds import open_round, reissue_links
 
 from ..factories import answer, answers_for
 from .test_suppression import leaks

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from gensidig.models.choices import Role
 from gensidig.services import exports, pdf
 from gensidig.services.reports import build_report
-from gensidig.services.survey.rounds import close_round
+from gensidig.services.survey.closing import close_round
 from gensidig.services.trends import trend_for
 from gensidig.templatetags.gensidig_tags import score, signed
 

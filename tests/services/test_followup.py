@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 def run_round(team, *, leaders: list, chief_value=3):
     """A round in which leader i answers leaders[i](item key, scale); then it closes."""
-    from gensidig.services.survey.rounds import close_round
+    from gensidig.services.survey.closing import close_round
 
     round_, links = start_round(team)
     for link, value in zip(leader_links(links), leaders, strict=False):

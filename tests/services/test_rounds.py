@@ -3,9 +3,11 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from gensidig.models import Invitation, RoundSummary
+from gensidig.models import AnswerToken, Invitation, RoundSummary
 from gensidig.models.choices import Role, RoundStatus
-from gensidig.services.survey.rounds import RoundError, close_due_rounds, close_round, raise_threshold, reissue_links
+from gensidig.services.survey.answering import usable_invitation
+from gensidig.services.survey.closing import close_due_rounds, close_round
+from gensidig.services.survey.rounds import RoundError, raise_threshold, reissue_links
 from gensidig.services.survey.tokens import hash_token
 
 from ..factories import answer, answers_for, leader_links, make_team, start_round
@@ -20,7 +22,7 @@ def test_opening_a_round_invites_the_chief_and_every_leader_with_a_link_each(tea
     assert round_.anonymity_threshold == 5 and round_.number == 1
     assert len({link.token for link in links}) == 9
     assert all(len(link.token) == 43 for link in links)  # 256 random bits
-    stored = set(Invitation.objects.filter(round=round_).values_list("token_hash", flat=True))
+    stored = set(AnswerToken.objects.filter(invitation__round=round_).values_list("token_hash", flat=True))
     assert stored == {hash_token(link.token) for link in links}
     assert not any(link.token in stored for link in links)
 
@@ -70,15 +72,28 @@ def test_rounds_past_their_closing_time_close_and_their_links_stop_working(team)
     assert [r.pk for r in close_due_rounds(now=later)] == [round_.pk]
 
 
-def test_new_links_replace_the_old_for_those_who_have_not_answered(team):
+def test_new_links_go_to_those_who_have_not_answered_and_the_old_ones_keep_working(team):
     round_, links = start_round(team)
     answered = leader_links(links)[0]
     answer(answered, answers_for(round_, Role.LEADER))
     fresh = reissue_links(round_=round_)
     assert answered.person not in {link.person for link in fresh}
     assert len(fresh) == 8  # seven leaders and the chief
-    old_hashes = {hash_token(link.token) for link in links}
-    assert not Invitation.objects.filter(round=round_, used=False, token_hash__in=old_hashes).exists()
+    for link in [*fresh, *(link for link in links if link is not answered)]:
+        assert usable_invitation(token_hash=hash_token(link.token)).person == link.person
+    assert usable_invitation(token_hash=hash_token(answered.token)) is None
+
+
+def test_new_links_are_made_for_every_invitation_so_the_rows_written_name_nobody(team):
+    round_, links = start_round(team)
+    answer(leader_links(links)[0], answers_for(round_, Role.LEADER))
+    before = set(AnswerToken.objects.values_list("pk", flat=True))
+    reissue_links(round_=round_)
+    new = AnswerToken.objects.exclude(pk__in=before)
+    # One new row per invitation, answered or not: the writes do not tell who has not answered.
+    assert sorted(new.values_list("invitation_id", flat=True)) == sorted(
+        Invitation.objects.filter(round=round_).values_list("pk", flat=True)
+    )
 
 
 def test_a_team_without_leaders_cannot_open_a_round():

@@ -10,9 +10,10 @@ from django.utils import timezone
 from gensidig.models import ChartUpload, OrganisationAdmin, Round, Team, User
 from gensidig.services.access import add_admin
 from gensidig.services.agreements import record_agreement
-from gensidig.services.campaigns import close_campaign, create_campaign, launch_campaign
+from gensidig.services.campaigns import create_campaign, launch_campaign
 from gensidig.services.orgchart import apply_import, read_chart
 from gensidig.services.signin import user_for_email
+from gensidig.services.survey.closing import close_campaign
 from gensidig.services.survey.rounds import reissue_links
 
 from ..factories import answer, answers_for

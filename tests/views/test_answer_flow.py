@@ -3,16 +3,18 @@
 import logging
 
 import pytest
+from django.core import signing
 from django.urls import reverse
 
 from gensidig.forms.answer import comment_name, field_name
-from gensidig.models import Comment, Invitation
+from gensidig.models import AnswerToken, Invitation
 from gensidig.models.choices import Role
-from gensidig.services.survey.answering import questions_for
-from gensidig.services.survey.rounds import close_round
+from gensidig.services.survey.closing import close_round
+from gensidig.services.survey.questions import questions_for
 from gensidig.services.survey.tokens import hash_token
+from gensidig.views.answer import ANSWER_COOKIE
 
-from ..counters import counts, total
+from ..counters import comments, counts, total
 from ..factories import chief_link, leader_links, start_round
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +43,7 @@ def counted(round_):
     return total(round_)
 
 
-def test_opening_a_link_moves_the_token_into_the_session_and_redirects_away_from_it(client, opened):
+def test_opening_a_link_moves_the_token_into_a_cookie_for_the_answer_pages_and_redirects_away_from_it(client, opened):
     _round, links = opened
     link = leader_links(links)[0]
     response = visit(client, link)
@@ -50,8 +52,12 @@ def test_opening_a_link_moves_the_token_into_the_session_and_redirects_away_from
     assert link.token not in response["Location"]
     assert response["Referrer-Policy"] == "no-referrer"
     assert "no-store" in response["Cache-Control"]
-    assert client.session["answer_invitation"] == Invitation.objects.get(token_hash=hash_token(link.token)).pk
-    assert link.token not in str(dict(client.session))
+    cookie = response.cookies[ANSWER_COOKIE]
+    assert cookie["path"] == ANSWER_URL and cookie["httponly"] and cookie["samesite"] == "Strict"
+    assert link.token not in cookie.value and hash_token(link.token) not in cookie.value
+    invitation_id = AnswerToken.objects.get(token_hash=hash_token(link.token)).invitation_id
+    assert int(signing.TimestampSigner(salt="gensidig.answer-invitation").unsign(cookie.value)) == invitation_id
+    assert "sessionid" not in response.cookies  # nothing about the respondent is kept on the server
 
 
 @pytest.mark.parametrize("method", ["get", "head"])
@@ -99,7 +105,7 @@ def test_a_leader_answers_theme_by_theme_and_the_answers_travel_along(client, op
     assert response["Location"] == reverse("gensidig:answer-thanks")
     assert used(round_) == 1
     assert counted(round_) == len(questions)
-    assert Comment.objects.get(round=round_).text == "Kommentar om autonomy – æøå"
+    assert comments(round_) == [("autonomy", "Kommentar om autonomy – æøå")]
     assert client.get(ANSWER_URL).status_code == 404  # the link is used up; the same neutral page as any other
 
 
@@ -173,7 +179,7 @@ def test_odd_characters_in_a_comment_are_stored_as_text_not_markup(client, opene
     text = "<script>alert(1)</script> \u202e ok 🙂"
     response = client.post(ANSWER_URL, full_post(round_, Role.LEADER, **{"comment-direction": text}))
     assert response.status_code == 303
-    stored = Comment.objects.get(round=round_).text
+    ((_theme, stored),) = comments(round_)
     assert "<script>" in stored and "\u202e" not in stored
 
 

@@ -97,7 +97,7 @@ def test_an_item_falls_under_the_threshold_on_its_own_when_leaders_do_not_know(c
     round_, links = start_round(team)
     for link in leader_links(links)[:6]:
         answer(link, answers_for(round_, Role.LEADER, value))
-    from gensidig.services.survey.rounds import close_round
+    from gensidig.services.survey.closing import close_round
 
     close_round(round_=round_)
     sign_in(client, team)

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError, no_translations
 
-from gensidig.services.survey.rounds import close_due_rounds, close_round
+from gensidig.services.survey.closing import TallyError, close_due_rounds, close_round
 
 from ._helpers import get_round
 
@@ -15,12 +15,20 @@ class Command(BaseCommand):
     @no_translations  # the console speaks English; e-mails and pages follow each person's language
     def handle(self, *args, **options):
         if options["due"]:
-            closed = close_due_rounds()
+            failures = []
+            closed = close_due_rounds(on_error=lambda what, error: failures.append((what, error)))
             self.stdout.write(f"Closed {len(closed)} round(s).")
+            for what, error in failures:
+                self.stderr.write(f"Could not close {what}: {error}")
+            if failures:
+                raise CommandError(f"{len(failures)} could not be closed; their ballots are kept.")
             return
         if not options["round"]:
             raise CommandError("Name a round, or use --due.")
-        round_ = close_round(round_=get_round(options["round"]))
+        try:
+            round_ = close_round(round_=get_round(options["round"]))
+        except TallyError as error:
+            raise CommandError(str(error)) from error
         summary = round_.summary
         self.stdout.write(
             self.style.SUCCESS(

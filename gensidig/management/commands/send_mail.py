@@ -8,9 +8,14 @@ from gensidig.models import Campaign, Round
 from gensidig.models.choices import RoundStatus
 from gensidig.services.campaigns import launch_due_campaigns
 from gensidig.services.mail import outbox as mailing
+from gensidig.services.mail import reminders as reminder_mail
+from gensidig.services.scheduled import DailyJobs
+from gensidig.services.signin import send_sign_in_links
 
 # Without a terminal (cron, systemd's journal) a line at most this often instead of a bar.
 PLAIN_PROGRESS_SECONDS = 10
+# Someone waiting for a sign-in link should not wait for the next full pass.
+SIGN_IN_POLL_SECONDS = 1
 
 
 class Command(BaseCommand):
@@ -50,17 +55,27 @@ class Command(BaseCommand):
         if options["loop"] is not None and options["loop"] < 1:
             raise CommandError("--loop needs a number of seconds of at least 1.")
         self._requeue(campaign, options)
+        daily = DailyJobs()
         while True:
             reached = self._run(campaign, quiet=options["loop"] is not None)
             if options["loop"] is None:
                 if not reached:
                     raise CommandError("The mail server could not be reached; nothing more was sent.")
                 return
+            for done in daily.run_if_due():
+                self.stdout.write(done)
             try:
-                time.sleep(options["loop"])
-                close_old_connections()  # a long-lived process must not keep a dead connection
+                self._wait(options["loop"])
             except KeyboardInterrupt:
                 return
+
+    def _wait(self, seconds: int) -> None:
+        """Sleep until the next pass, sending sign-in links within a second of being asked for."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(SIGN_IN_POLL_SECONDS, left))
+            close_old_connections()  # a long-lived process must not keep a dead connection
+            send_sign_in_links()
 
     def _requeue(self, campaign, options):
         if not (options["resend_interrupted"] or options["resend_failed"]):
@@ -73,16 +88,19 @@ class Command(BaseCommand):
 
     def _run(self, campaign, *, quiet: bool) -> bool:
         """One pass; False if the mail server could not be reached. Quiet: say nothing when nothing happened."""
+        signed_in = send_sign_in_links()
+        if signed_in:
+            self.stdout.write(f"Sign-in links: {signed_in} sent.")
         for opened in launch_due_campaigns():
             self.stdout.write(f"Opened the scheduled campaign '{opened.name}'.")
-        started = mailing.start_due_reminders()
+        started = reminder_mail.start_due_reminders()
         if started:
             self.stdout.write(f"Started {len(started)} reminder batch(es).")
         with self._progress("Invitations") as progress:
             invitations = mailing.send_invitations(campaign=campaign, progress=progress)
         self._summarise("Invitations", invitations, quiet)
         with self._progress("Reminders") as progress:
-            reminders = mailing.send_reminders(progress=progress)
+            reminders = reminder_mail.send_reminders(progress=progress)
         self._summarise("Reminders", reminders, quiet)
         return not (invitations.server_unreachable or reminders.server_unreachable)
 

@@ -1,8 +1,9 @@
 import os
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
+from gensidig.services.ballots.keys import BallotKeyError, check_ready_to_serve
 from gensidig.serving import serve
 
 
@@ -22,6 +23,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
+        try:
+            check_ready_to_serve()
+        except BallotKeyError as error:
+            raise CommandError(str(error)) from error
         if not options["no_collectstatic"]:
             call_command("collectstatic", interactive=False, verbosity=0)
         self.stdout.write(f"Serving Gensidig at http://{options['host']}:{options['port']}/ (Ctrl+C stops it)")

@@ -1,83 +1,59 @@
-"""Storing one person's answers so that nobody can ever tell which answers were theirs.
+"""Taking one person's answers: sealed into one ballot and stored with the claim of their invitation.
 
-A submission is one transaction: it locks the round and the invitation, adds one to the
-counters of the values given in a single UPDATE that touches every counter row of the round
-(so no row's transaction id tells which ones this person changed, DESIGN.md 2.1), rewrites the
-round's comments in random order, and marks the invitation used while rewriting every invitation
-of the round alike. Anything that fails rolls it all back and leaves the link usable (rule 8).
+A submission is one short transaction of two writes (DESIGN.md 2.1 and 2.8):
+
+1. the invitation is claimed by a conditional ``UPDATE … SET used = true WHERE id = … AND used =
+   false`` that also checks the round is open -- no ``SELECT … FOR UPDATE``, which would leave a
+   lock's transaction id in the new row version's ``xmax``;
+2. one Ballot row is inserted: the whole set of answers and comments, padded to the round's
+   fixed ballot size and sealed to the round's public key.
+
+Nothing else is written: no counter, no comment row, no other invitation, not the round. The
+ballots are opened and counted when the round closes (services.ballots.tally). Anything that
+fails rolls both writes back and leaves the link usable.
+
+On PostgreSQL two advisory locks, which live in the lock manager's memory and never in a row or
+the write-ahead log, order the few things that must not overlap: a submission holds its round's
+(or campaign's) lock shared, so closing -- which takes it exclusively -- never misses a ballot
+committed a moment later; and it holds its invitation's lock exclusively, so twenty simultaneous
+submits of one link queue there instead of on the row, and the nineteen that come second find it
+used without leaving a lock behind on it. SQLite runs one writer at a time (BEGIN IMMEDIATE).
 """
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
 from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from gensidig import framework as fw
-from gensidig.models import Comment, Instrument, Invitation, RatingCounter, Round
-from gensidig.models.choices import ANSWER_VALUES, SCALES_BY_ROLE_AND_KIND, ItemKind, Role, RoundStatus
-from gensidig.services.survey.instruments import counter_slots, framework_for, instrument_by_id
+from gensidig.models import AnswerToken, Ballot, Instrument, Invitation, Round, RoundKey
+from gensidig.models.choices import RoundStatus
+from gensidig.services.ballots import sealing
+from gensidig.services.survey.instruments import instrument_by_id
+from gensidig.services.survey.questions import Answers, AnswersRejected, check_answers
 
-MAX_COMMENT_LENGTH = 2000
+__all__ = [
+    "Answers",
+    "AnswersRejected",
+    "InvitationUnusable",
+    "Ticket",
+    "invitation_id_for",
+    "submit_answers",
+    "ticket_for",
+    "usable_invitation",
+]
 
-
-class AnswersRejected(ValueError):
-    """The answers do not fit the survey; nothing was stored."""
+# Advisory lock namespaces (the first key of PostgreSQL's two-key form); the second is an id.
+LOCK_ROUND = 0x47530001
+LOCK_CAMPAIGN = 0x47530002
+LOCK_INVITATION = 0x47530003
+INT4 = 2**31
 
 
 class InvitationUnusable(Exception):
     """The link is unknown, used, or its round no longer accepts answers."""
-
-
-@dataclass(frozen=True)
-class Answers:
-    ratings: dict[tuple[str, str], int]  # (item key, scale) -> 0 for "don't know", or 1-5
-    comments: dict[str, str]  # theme key -> text; only leaders comment
-
-
-def questions_for(*, instrument: Instrument, role: str) -> list[tuple[str, str]]:
-    """Every (item key, scale) a person in this role answers, in survey order."""
-    framework = framework_for(instrument, fw.LANGUAGES[0])
-    questions = []
-    for theme in framework.themes:
-        for kind, items in ((ItemKind.NEED, theme.needs), (ItemKind.EXPECTATION, theme.expectations)):
-            for item in items:
-                questions += [(item.key, scale) for scale in SCALES_BY_ROLE_AND_KIND[(role, kind)]]
-    return questions
-
-
-def clean_comment(text: str) -> str:
-    """Normalise a comment and drop control characters that have no place in prose."""
-    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
-    return text.strip()
-
-
-def check_answers(*, instrument: Instrument, role: str, answers: Answers) -> Answers:
-    """Refuse answers that do not fit the survey exactly; return them cleaned."""
-    expected = set(questions_for(instrument=instrument, role=role))
-    given = set(answers.ratings)
-    if given != expected:
-        raise AnswersRejected(f"{len(expected - given)} questions unanswered, {len(given - expected)} unknown")
-    if any(value not in ANSWER_VALUES for value in answers.ratings.values()):
-        raise AnswersRejected("an answer is outside the scale")
-    comments = {}
-    if answers.comments:
-        if role != Role.LEADER:
-            raise AnswersRejected("only leaders write comments")
-        theme_keys = {theme.key for theme in framework_for(instrument, fw.LANGUAGES[0]).themes}
-        for theme_key, text in answers.comments.items():
-            if theme_key not in theme_keys:
-                raise AnswersRejected("a comment names an unknown theme")
-            cleaned = clean_comment(text)
-            if len(cleaned) > MAX_COMMENT_LENGTH:
-                raise AnswersRejected("a comment is too long")
-            if cleaned:
-                comments[theme_key] = cleaned
-    return Answers(ratings=dict(answers.ratings), comments=comments)
 
 
 @dataclass(frozen=True)
@@ -86,34 +62,59 @@ class Ticket:
 
     invitation_id: int
     round_id: int
+    campaign_id: int | None
     role: str
     used: bool
     instrument: Instrument
+    public_key: bytes | None
+
+    @property
+    def closing_lock(self) -> tuple[int, int]:
+        """The advisory lock that closing this invitation's round takes (a campaign closes as one)."""
+        return closing_lock(round_id=self.round_id, campaign_id=self.campaign_id)
+
+
+def closing_lock(*, round_id: int, campaign_id: int | None) -> tuple[int, int]:
+    if campaign_id is not None:
+        return LOCK_CAMPAIGN, campaign_id % INT4
+    return LOCK_ROUND, round_id % INT4
 
 
 def invitation_id_for(*, token_hash: str) -> int | None:
     """The invitation a link belongs to, used or not; None for a link nobody was given."""
-    return Invitation.objects.filter(token_hash=token_hash).values_list("pk", flat=True).first()
+    return AnswerToken.objects.filter(token_hash=token_hash).values_list("invitation_id", flat=True).first()
 
 
 def ticket_for(*, token_hash: str | None = None, invitation_id: int | None = None) -> Ticket | None:
     """The ticket behind a link or an invitation id, used or not; None if there is none."""
+    if token_hash is not None:
+        invitation_id = invitation_id_for(token_hash=token_hash)
+        if invitation_id is None:
+            return None
     quote = connection.ops.quote_name
-    invitation, round_ = quote(Invitation._meta.db_table), quote(Round._meta.db_table)
-    column, value = ("token_hash", token_hash) if token_hash is not None else ("id", invitation_id)
+    invitation, round_, key = (quote(m._meta.db_table) for m in (Invitation, Round, RoundKey))
     # Plain SQL: this runs once per submission, and the ORM took longer to build it than to run it.
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT i.{quote('id')}, i.{quote('round_id')}, i.{quote('role')}, i.{quote('used')}, "  # noqa: S608
-            f"r.{quote('instrument_id')} FROM {invitation} i JOIN {round_} r ON r.{quote('id')} = i.{quote('round_id')} "
-            f"WHERE i.{quote(column)} = %s",
-            [value],
+            f"SELECT i.{quote('id')}, i.{quote('round_id')}, r.{quote('campaign_id')}, i.{quote('role')}, "  # noqa: S608
+            f"i.{quote('used')}, r.{quote('instrument_id')}, k.{quote('public_key')} "
+            f"FROM {invitation} i JOIN {round_} r ON r.{quote('id')} = i.{quote('round_id')} "
+            f"LEFT JOIN {key} k ON k.{quote('round_id')} = r.{quote('id')} WHERE i.{quote('id')} = %s",
+            [invitation_id],
         )
         row = cursor.fetchone()
     if row is None:
         return None
-    invitation_id, round_id, role, used, instrument_id = row
-    return Ticket(invitation_id, round_id, role, bool(used), instrument_by_id(instrument_id))
+    invitation_id, round_id, campaign_id, role, used, instrument_id, public_key = row
+    return Ticket(
+        invitation_id=invitation_id,
+        round_id=round_id,
+        campaign_id=campaign_id,
+        role=role,
+        used=bool(used),
+        instrument=instrument_by_id(instrument_id),
+        public_key=bytes(public_key) if public_key is not None else None,
+    )
 
 
 def usable_invitation(*, token_hash: str | None = None, invitation_id: int | None = None) -> Invitation | None:
@@ -121,125 +122,80 @@ def usable_invitation(*, token_hash: str | None = None, invitation_id: int | Non
 
     With its round and instrument, for the pages of the form; the team and person load lazily.
     """
-    found = Invitation.objects.select_related("round__instrument").defer(
-        "round__instrument__content"  # the text is parsed once per process, not read per request
+    if token_hash is not None:
+        invitation_id = invitation_id_for(token_hash=token_hash) or 0
+    invitation = (
+        Invitation.objects.select_related("round__instrument")
+        .defer("round__instrument__content")  # the text is parsed once per process, not read per request
+        .filter(pk=invitation_id)
+        .first()
     )
-    found = found.filter(token_hash=token_hash) if token_hash is not None else found.filter(pk=invitation_id)
-    invitation = found.first()
     if invitation is None or invitation.used or not invitation.round.accepts_answers():
         return None
     return invitation
 
 
 def submit_answers(*, ticket: Ticket | None, answers: Answers) -> None:
-    """Store one person's answers and use up their invitation, all or nothing.
+    """Store one person's answers as one sealed ballot and use up their invitation, all or nothing.
 
-    The ticket may have been read a moment ago, outside any lock: whether the invitation is
-    still unused and its round still open is checked again under the lock.
+    The ticket may have been read a moment ago, outside any transaction: whether the invitation
+    is still unused and its round still open is checked again by the claim itself.
     """
-    if ticket is None or ticket.used:
+    if ticket is None or ticket.used or ticket.public_key is None:
         raise InvitationUnusable
-    # Everything that needs no lock is done before taking one, so submissions queue briefly.
+    # Everything that needs no transaction is done before one starts, so it stays short.
     cleaned = check_answers(instrument=ticket.instrument, role=ticket.role, answers=answers)
-    slots = counter_slots(ticket.instrument)
-    given: dict[int, list[int]] = {}  # value -> the slots of the questions answered with it
-    for (key, scale), value in cleaned.ratings.items():
-        given.setdefault(value, []).append(slots[(ticket.role, key, scale)])
+    plaintext = sealing.encode_answers(instrument=ticket.instrument, role=ticket.role, answers=cleaned)
+    sealed = sealing.seal(ticket.public_key, plaintext)
     with transaction.atomic():
-        if not _lock_for_answering(ticket.round_id, ticket.invitation_id):
+        _take_submission_locks(ticket)
+        if not _claim(ticket):
             raise InvitationUnusable
-        _count(ticket.round_id, given)
-        _rewrite_comments(ticket.round_id, cleaned.comments)
-        _mark_used(ticket.round_id, ticket.invitation_id)
+        _store_ballot(ticket.round_id, sealed)
 
 
-# The statements below run on every submission, inside the lock that makes submissions to a
-# round take turns, so they are written once as plain, portable SQL instead of being rebuilt by
-# the ORM each time: building them cost several times more than running them, and every
-# moment under the lock keeps the next leader waiting (SQLite locks the whole database).
+# The statements below run on every submission, so they are written once as plain, portable SQL
+# instead of being rebuilt by the ORM each time: building them cost several times more than
+# running them.
 
 
-def _lock_for_answering(round_id: int, invitation_id: int) -> bool:
-    """Lock the round and the invitation; True if the round is open and the invitation unused.
-
-    One statement locks both rows, always the round first (the order of the FROM list), so
-    concurrent submissions never deadlock; a submission that waited re-reads both rows and finds
-    the invitation used. SQLite took its write lock when the transaction began (BEGIN
-    IMMEDIATE) and has no FOR UPDATE.
-    """
-    quote = connection.ops.quote_name
-    for_update = " FOR UPDATE" if connection.features.has_select_for_update else ""
+def _take_submission_locks(ticket: Ticket) -> None:
+    if connection.vendor != "postgresql":
+        return
+    scope, scope_id = ticket.closing_lock
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT 1 FROM {quote(Round._meta.db_table)} r "  # noqa: S608 - names are ours, values are parameters
-            f"JOIN {quote(Invitation._meta.db_table)} i ON i.{quote('round_id')} = r.{quote('id')} "
-            f"WHERE r.{quote('id')} = %s AND i.{quote('id')} = %s AND r.{quote('status')} = %s "
-            f"AND r.{quote('closes_at')} > %s AND i.{quote('used')} = %s{for_update}",
+            "SELECT pg_advisory_xact_lock_shared(%s, %s), pg_advisory_xact_lock(%s, %s)",
+            [scope, scope_id, LOCK_INVITATION, ticket.invitation_id % INT4],
+        )
+
+
+def _claim(ticket: Ticket) -> bool:
+    """Mark the invitation used if it is unused and its round still accepts answers; True if it was."""
+    quote = connection.ops.quote_name
+    invitation, round_ = quote(Invitation._meta.db_table), quote(Round._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {invitation} SET {quote('used')} = %s "  # noqa: S608 - names are ours, values are parameters
+            f"WHERE {quote('id')} = %s AND {quote('used')} = %s AND EXISTS (SELECT 1 FROM {round_} r "
+            f"WHERE r.{quote('id')} = %s AND r.{quote('status')} = %s AND r.{quote('closes_at')} > %s)",
             [
-                round_id,
-                invitation_id,
+                True,
+                ticket.invitation_id,
+                False,
+                ticket.round_id,
                 RoundStatus.OPEN,
                 connection.ops.adapt_datetimefield_value(timezone.now()),
-                False,
             ],
         )
-        return cursor.fetchone() is not None
+        return cursor.rowcount == 1
 
 
-def _count(round_id: int, given: dict[int, list[int]]) -> int:
-    """Add one to the given value of each question answered, in one statement over all rows."""
-    # Adding 0 to the other rows is the point: all rows of the round are written by this
-    # transaction, so none stands out as one this person's answers changed.
+def _store_ballot(round_id: int, sealed: bytes) -> None:
     quote = connection.ops.quote_name
-    assignments, params = [], []
-    for value, slots in sorted(given.items()):
-        column = quote(RatingCounter.VALUE_FIELDS[value])
-        placeholders = ", ".join(["%s"] * len(slots))
-        assignments.append(f"{column} = {column} + CASE WHEN {quote('slot')} IN ({placeholders}) THEN 1 ELSE 0 END")
-        params += slots
+    columns = ", ".join(quote(name) for name in ("id", "round_id", "sealed"))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {quote(RatingCounter._meta.db_table)} SET {', '.join(assignments)} "  # noqa: S608 - names are ours, values are parameters
-            f"WHERE {quote('round_id')} = %s",
-            [*params, round_id],
-        )
-        return cursor.rowcount
-
-
-def _mark_used(round_id: int, invitation_id: int) -> None:
-    # Every invitation of the round is rewritten too, so the used one does not stand out by
-    # the transaction that last wrote it, and the order in which people answered is not kept.
-    table, used, pk, round_column = (
-        connection.ops.quote_name(n) for n in (Invitation._meta.db_table, "used", "id", "round_id")
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET {used} = CASE WHEN {pk} = %s THEN %s ELSE {used} END WHERE {round_column} = %s",  # noqa: S608
-            [invitation_id, True, round_id],
-        )
-
-
-def _rewrite_comments(round_id: int, new_comments: dict[str, str]) -> None:
-    """Delete and re-insert every comment of the round, in the order of their random ids.
-
-    That leaves no trace of which came last: not in the row order, not in the transaction ids.
-    """
-    quote = connection.ops.quote_name
-    table = quote(Comment._meta.db_table)
-    columns = ", ".join(quote(name) for name in ("id", "round_id", "theme_key", "text"))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"DELETE FROM {table} WHERE {quote('round_id')} = %s "  # noqa: S608
-            f"RETURNING {quote('id')}, {quote('theme_key')}, {quote('text')}",
-            [round_id],
-        )
-        rows = [(uuid.UUID(str(id_)), theme, text) for id_, theme, text in cursor.fetchall()]
-        rows += [(uuid.uuid4(), theme, text) for theme, text in new_comments.items()]
-        if not rows:
-            return
-        rows.sort()
-        pk = Comment._meta.pk
-        cursor.executemany(
-            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s)",  # noqa: S608
-            [(pk.get_db_prep_value(id_, connection), round_id, theme, text) for id_, theme, text in rows],
+            f"INSERT INTO {quote(Ballot._meta.db_table)} ({columns}) VALUES (%s, %s, %s)",  # noqa: S608
+            [Ballot._meta.pk.get_db_prep_value(uuid.uuid4(), connection), round_id, sealed],
         )

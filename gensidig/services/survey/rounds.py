@@ -1,4 +1,4 @@
-"""Opening and closing rounds, and the answer links that go with them."""
+"""Opening rounds, and the answer links that go with them (closing is services.survey.closing)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gensidig.models import Invitation, Person, RatingCounter, Round, Team, TeamMembership
+from gensidig.models import AnswerToken, Invitation, Person, Round, RoundKey, Team, TeamMembership
 from gensidig.models.choices import Role, RoundStatus
-from gensidig.services.results import compute_results
-from gensidig.services.survey.instruments import counter_slots, current_instrument, items_by_key
+from gensidig.services.ballots import keys
+from gensidig.services.survey.instruments import current_instrument
 from gensidig.services.survey.links import AnswerLink
 from gensidig.services.survey.tokens import new_token
 
@@ -31,8 +31,8 @@ def open_round(
 ) -> tuple[Round, list[AnswerLink]]:
     """Open the next round for a team and make one answer link for the chief and each leader.
 
-    The anonymity threshold is fixed now and shown to everyone before they answer. All
-    counters are created at zero here, so answering only ever updates rows (DESIGN.md 2.1).
+    The anonymity threshold is fixed now and shown to everyone before they answer. The round
+    gets its own key pair for sealing ballots; no counter exists until it closes (DESIGN.md 2.1).
     """
     opened = open_rounds(teams=[team], closes_at=closes_at, threshold=threshold, now=now)
     return opened[0]
@@ -45,9 +45,14 @@ def open_rounds(
     threshold: int | None = None,
     campaign=None,
     now: datetime.datetime | None = None,
+    with_links: bool = True,
 ) -> list[tuple[Round, list[AnswerLink]]]:
     """Open the next round of each team in one transaction, in a few bulk statements however
-    many teams (a campaign of a whole municipality opens hundreds at once)."""
+    many teams (a campaign of a whole municipality opens hundreds at once).
+
+    With links, each invitation gets one now, returned for printing; a campaign makes none here,
+    because its outbox makes each person's link when it sends their e-mail.
+    """
     now = now or timezone.now()
     if not teams:
         return []
@@ -67,6 +72,10 @@ def open_rounds(
     if empty:
         raise RoundError(_("These teams have no leaders to invite: %(teams)s.") % {"teams": ", ".join(empty)})
     instrument = current_instrument()
+    try:
+        master = keys.master_key()  # before anything is written: without a master key no round can open
+    except keys.BallotKeyError as error:
+        raise RoundError(str(error)) from error
     with transaction.atomic():
         list(Team.objects.select_for_update().filter(pk__in=[team.pk for team in teams]).values_list("pk"))
         busy = Round.objects.filter(team__in=teams, status=RoundStatus.OPEN).values_list("team__name", flat=True)
@@ -94,89 +103,55 @@ def open_rounds(
             )
             for team in teams
         )
-        _create_counters(rounds, instrument)
+        RoundKey.objects.bulk_create((keys.new_round_key(round_, master=master) for round_ in rounds), batch_size=500)
         links = _create_invitations(
             [
                 (round_, [(team.chief, Role.CHIEF)] + [(p, Role.LEADER) for p in leaders[team.pk]])
                 for round_, team in zip(rounds, teams, strict=True)
-            ]
+            ],
+            with_links=with_links,
         )
-    return [(round_, links[round_.pk]) for round_ in rounds]
+    return [(round_, links.get(round_.pk, [])) for round_ in rounds]
 
 
-def _create_counters(rounds: list[Round], instrument) -> None:
-    items = items_by_key(instrument)
-    slots = counter_slots(instrument).items()
-    RatingCounter.objects.bulk_create(
-        (
-            RatingCounter(round=round_, item=items[key], role=role, scale=scale, slot=slot)
-            for round_ in rounds
-            for (role, key, scale), slot in slots
-        ),
-        batch_size=2000,
-    )
-
-
-def _create_invitations(people_by_round: list[tuple[Round, list[tuple[Person, str]]]]) -> dict[int, list[AnswerLink]]:
-    links: dict[int, list[AnswerLink]] = {}
-    invitations = []
-    for round_, people in people_by_round:
-        links[round_.pk] = []
-        for person, role in people:
-            token = new_token()
-            invitations.append(Invitation(round=round_, person=person, role=role, token_hash=token.token_hash))
-            links[round_.pk].append(AnswerLink(person=person, role=role, token=token.token))
+def _create_invitations(
+    people_by_round: list[tuple[Round, list[tuple[Person, str]]]], *, with_links: bool
+) -> dict[int, list[AnswerLink]]:
+    invitations = [
+        Invitation(round=round_, person=person, role=role)
+        for round_, people in people_by_round
+        for person, role in people
+    ]
     Invitation.objects.bulk_create(invitations, batch_size=2000)
+    return _links_for(invitations) if with_links else {}
+
+
+def _links_for(invitations: list[Invitation]) -> dict[int, list[AnswerLink]]:
+    """A new link for each invitation, stored as the hash of its token; the tokens only in the links returned."""
+    links: dict[int, list[AnswerLink]] = {invitation.round_id: [] for invitation in invitations}
+    tokens = []
+    for invitation in invitations:
+        token = new_token()
+        tokens.append(AnswerToken(invitation=invitation, token_hash=token.token_hash))
+        links[invitation.round_id].append(AnswerLink(person=invitation.person, role=invitation.role, token=token.token))
+    AnswerToken.objects.bulk_create(tokens, batch_size=2000)
     return links
 
 
 def reissue_links(*, round_: Round) -> list[AnswerLink]:
-    """New links for everyone who has not answered yet; their old links stop working.
+    """New links for everyone who has not answered yet; the links they have keep working.
 
-    Tokens are stored only as hashes, so a lost link cannot be shown again, only replaced.
+    Tokens are stored only as hashes, so a lost link cannot be shown again, only replaced. A new
+    link is made for every invitation of the round, answered or not, so the rows written do not
+    tell who had not answered yet; only the links of those who have not are returned.
     """
     if not round_.accepts_answers():
         raise RoundError(_("The round is closed; its links can no longer be used."))
-    links = []
     with transaction.atomic():
-        for invitation in (
-            round_.invitations.select_for_update(of=("self",)).filter(used=False).select_related("person")
-        ):
-            token = new_token()
-            invitation.token_hash = token.token_hash
-            invitation.save(update_fields=["token_hash"])
-            links.append(AnswerLink(person=invitation.person, role=invitation.role, token=token.token))
-    return links
-
-
-def close_round(*, round_: Round, now: datetime.datetime | None = None) -> Round:
-    """Close a round: no more answers, and its figures are computed once and stored.
-
-    A round of a campaign closes with all the campaign's rounds: their figures share one
-    suppression pattern.
-    """
-    now = now or timezone.now()
-    if round_.campaign_id:
-        from gensidig.services.campaigns import close_campaign
-
-        close_campaign(campaign=round_.campaign, now=now)
-        return Round.objects.select_related("instrument").get(pk=round_.pk)
-    with transaction.atomic():
-        locked = Round.objects.select_for_update().select_related("instrument").get(pk=round_.pk)
-        if locked.is_closed:
-            return locked
-        locked.status = RoundStatus.CLOSED
-        locked.closed_on = timezone.localdate(now)
-        locked.save(update_fields=["status", "closed_on"])
-        compute_results(round_=locked)
-    return locked
-
-
-def close_due_rounds(*, now: datetime.datetime | None = None, among=None) -> list[Round]:
-    """Close every open round whose closing time has passed (run from cron), or only those `among` a queryset."""
-    now = now or timezone.now()
-    due = (Round.objects.all() if among is None else among).filter(status=RoundStatus.OPEN, closes_at__lte=now)
-    return [close_round(round_=r, now=now) for r in due]
+        invitations = list(round_.invitations.select_related("person").order_by("pk"))
+        links = _links_for(invitations).get(round_.pk, [])
+    unanswered = {invitation.pk for invitation in invitations if not invitation.used}
+    return [link for invitation, link in zip(invitations, links, strict=True) if invitation.pk in unanswered]
 
 
 def raise_threshold(*, round_: Round, threshold: int) -> Round:

@@ -1,0 +1,1 @@
+"""Sealed ballots: the round keys, sealing one person's answers, and counting them at close."""

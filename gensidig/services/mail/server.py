@@ -1,0 +1,89 @@
+"""Talking to the mail server: one connection per run, and what became of each message handed over."""
+
+from __future__ import annotations
+
+import contextlib
+import smtplib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import Enum
+
+from django.core.mail import EmailMultiAlternatives, mailers
+from django.utils.translation import gettext as _
+
+# The server's "service not available, closing connection": it took nothing, so nothing is lost
+# by trying again later.
+SERVICE_NOT_AVAILABLE = 421
+
+
+class Result(Enum):
+    SENT = "sent"
+    FAILED = "failed"  # refused for this message; the next may go through
+    NOT_TAKEN = "not taken"  # the server took nothing and is going away: stop, try later
+    LOST = "lost"  # the connection went away mid-message: it may or may not have arrived
+    SKIPPED = "skipped"  # another sender claimed it first
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: Result
+    error: str = ""
+
+
+class Stop(Exception):
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@contextlib.contextmanager
+def mail_server() -> Iterator:
+    """One connection for the whole run; a server that cannot be reached stops the run before anything is claimed."""
+    connection = mailers.default
+    try:
+        connection.open()
+    except (OSError, smtplib.SMTPException) as error:
+        raise Stop(_("The mail server could not be reached: %(error)s") % {"error": _describe(error)}) from error
+    try:
+        yield connection
+    finally:
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            connection.close()
+
+
+def deliver(connection, message: EmailMultiAlternatives) -> Outcome:
+    """Hand one message to the server and say what became of it. Other exceptions are bugs and propagate."""
+    try:
+        connection.send_messages([message])
+    except smtplib.SMTPRecipientsRefused as error:
+        replies = list(error.recipients.values())
+        if any(code == SERVICE_NOT_AVAILABLE for code, _reply in replies):
+            return Outcome(Result.NOT_TAKEN, _("The mail server is not taking messages now."))
+        reply = "; ".join(_reply_text(code, text) for code, text in replies)
+        return Outcome(Result.FAILED, _("The mail server refused the address: %(reply)s") % {"reply": reply})
+    except smtplib.SMTPResponseException as error:  # SMTPSenderRefused, SMTPDataError and others with a reply
+        if error.smtp_code == SERVICE_NOT_AVAILABLE:
+            return Outcome(Result.NOT_TAKEN, _("The mail server is not taking messages now."))
+        reply = _reply_text(error.smtp_code, error.smtp_error)
+        return Outcome(Result.FAILED, _("The mail server refused the message: %(reply)s") % {"reply": reply})
+    except smtplib.SMTPServerDisconnected as error:
+        return Outcome(Result.LOST, _("The connection to the mail server was lost: %(error)s") % {"error": error})
+    except smtplib.SMTPException as error:
+        return Outcome(Result.FAILED, _describe(error))
+    except ValueError as error:  # Django refuses an address it cannot put on the envelope
+        return Outcome(Result.FAILED, _("Not a usable e-mail address: %(error)s") % {"error": error})
+    except OSError as error:
+        return Outcome(Result.LOST, _("The connection to the mail server was lost: %(error)s") % {"error": error})
+    return Outcome(Result.SENT)
+
+
+def _reply_text(code, text) -> str:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return " ".join(f"{code} {text}".split())
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, smtplib.SMTPResponseException):
+        return _reply_text(error.smtp_code, error.smtp_error)
+    return " ".join(str(error).split()) or type(error).__name__

@@ -1,0 +1,41 @@
+"""The daily housekeeping the long-running sender does once a day (`gensidig send-mail --loop`)."""
+
+from __future__ import annotations
+
+import time
+
+from django.contrib.sessions.models import Session
+from django.utils import timezone
+
+from gensidig.models import SignInLink
+
+DAY_SECONDS = 24 * 60 * 60
+
+
+def clear_expired_sessions() -> int:
+    """Delete expired staff sessions (respondents never get one); returns how many went."""
+    deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
+    return deleted
+
+
+def clear_expired_sign_in_links() -> int:
+    deleted, _ = SignInLink.objects.filter(expires_at__lt=timezone.now()).delete()
+    return deleted
+
+
+class DailyJobs:
+    """Runs the daily jobs on the first call and then once every 24 hours, in a long-running process."""
+
+    def __init__(self, clock=time.monotonic):
+        self._clock = clock
+        self._last: float | None = None
+
+    def run_if_due(self) -> list[str]:
+        now = self._clock()
+        if self._last is not None and now - self._last < DAY_SECONDS:
+            return []
+        self._last = now
+        return [
+            f"Cleared {clear_expired_sessions()} expired session(s).",
+            f"Cleared {clear_expired_sign_in_links()} expired sign-in link(s).",
+        ]
