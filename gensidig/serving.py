@@ -40,6 +40,11 @@ def default_workers() -> int:
 
 
 def serve(*, host: str, port: int, workers: int | None = None, access_log: bool = False) -> None:
+    # Whatever ran before (checks, migrations, the demo's data) must not hand its open database
+    # connection to the forked workers: sharing one socket, they would wait on each other forever.
+    from django.db import connections
+
+    connections.close_all()
     GensidigServer(
         {
             "bind": f"{host}:{port}",

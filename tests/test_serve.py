@@ -57,3 +57,23 @@ def test_the_production_server_serves_pages_and_hashed_static_files(server):
     with urllib.request.urlopen(f"{server}{stylesheet}", timeout=5) as response:  # noqa: S310 - localhost
         assert response.status == 200
         assert "max-age" in response.headers["Cache-Control"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_workers_never_inherit_the_database_connection_of_the_checks_before_serving(monkeypatch):
+    # `serve` reads the database (the ballot-key check, migrations) before gunicorn forks its
+    # workers; a connection left open would be one socket shared by every worker, and they hung.
+    from django.core.management import call_command
+    from django.db import connections
+
+    from gensidig import serving
+
+    from .factories import make_team, start_round
+
+    start_round(make_team(leaders=5))
+    open_at_fork = []
+    monkeypatch.setattr(
+        serving.GensidigServer, "run", lambda self: open_at_fork.append([c.connection for c in connections.all()])
+    )
+    call_command("serve", "--no-collectstatic")
+    assert open_at_fork == [[None]]
