@@ -27,6 +27,7 @@ writes, a failed mail), 2 when it could not run. Traffic goes only to 127.0.0.1.
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import csv
 import importlib.util
@@ -359,6 +360,7 @@ def helper_run() -> None:
     from django.utils import timezone
 
     from gensidig.models import (
+        Ballot,
         Campaign,
         CampaignStatus,
         Invitation,
@@ -370,6 +372,7 @@ def helper_run() -> None:
         RollupParticipation,
         RollupStatistic,
         Round,
+        RoundKey,
         Team,
         TeamMembership,
     )
@@ -377,6 +380,7 @@ def helper_run() -> None:
     from gensidig.services.campaigns import create_campaign, launch_campaign
     from gensidig.services.mail.outbox import send_invitations
     from gensidig.services.orgchart import apply_import, plan_import, read_chart
+    from gensidig.services.survey import closing
     from gensidig.services.survey.answering import submit_answers, ticket_for
     from gensidig.services.survey.closing import close_campaign
     from gensidig.services.survey.instruments import current_instrument, framework_for
@@ -445,13 +449,13 @@ def helper_run() -> None:
             opens_on=timezone.localdate(now),
             closes_at=now + datetime.timedelta(days=14),
         )
-    with record.step("launch_campaign (rounds, counters, invitations, outbox)", count=teams, unit="rounds") as step:
+    with record.step("launch_campaign (rounds, ballot keys, invitations, outbox)", count=teams, unit="rounds") as step:
         rounds = launch_campaign(campaign=campaign)
     invitations = Invitation.objects.filter(round__campaign=campaign).count()
     queued = InvitationMail.objects.filter(invitation__round__campaign=campaign, status=MailStatus.PENDING).count()
-    counters = RatingCounter.objects.filter(round__campaign=campaign).count()
+    round_keys = RoundKey.objects.filter(round__campaign=campaign).count()
     step.note = f"{invitations / step.seconds:,.0f} invitations/s" if step.seconds else ""
-    record.counts.update(rounds=len(rounds), invitations=invitations, queued=queued, counters=counters)
+    record.counts.update(rounds=len(rounds), invitations=invitations, queued=queued, round_keys=round_keys)
     record.check(
         f"launched: {len(rounds):,} rounds, {invitations:,} invitations, {queued:,} queued e-mails",
         len(rounds) == teams and invitations == people - 1 + teams and queued == invitations,
@@ -530,8 +534,23 @@ def helper_run() -> None:
     record.counts.update(answered=answered, planned_answers=len(answering))
     record.check(f"answers stored: {used:,} invitations used = {answered:,} submitted", used == answered)
 
-    with record.step("close_campaign (team figures, roll-ups, suppression)", count=len(rounds), unit="rounds"):
+    ballots = Ballot.objects.filter(round__campaign=campaign).count()
+    counting = {}
+    original_count_ballots = closing.count_ballots
+
+    def timed_count_ballots(**kwargs):
+        started = time.perf_counter()
+        try:
+            return original_count_ballots(**kwargs)
+        finally:
+            counting["seconds"] = time.perf_counter() - started
+
+    closing.count_ballots = timed_count_ballots
+    label = "close_campaign (ballots opened and counted, team figures, roll-ups, suppression)"
+    with record.step(label, count=len(rounds), unit="rounds"):
         close_campaign(campaign=campaign)
+    closing.count_ballots = original_count_ballots
+    record.add(Step(f"  of which opening and counting {ballots:,} ballots", ballots, "ballots", counting["seconds"]))
     campaign.refresh_from_db()
     shown = Q(withheld=False)
     items = ItemStatistic.objects.filter(round__campaign=campaign, role=Role.LEADER)
@@ -544,9 +563,12 @@ def helper_run() -> None:
         participation_rows=RollupParticipation.objects.filter(campaign=campaign).count(),
     )
     record.check(
-        "closed: every round closed, the roll-ups stored",
+        "closed: every round closed, every ballot counted and deleted, the roll-ups stored",
         campaign.status == CampaignStatus.CLOSED
         and not Round.objects.filter(campaign=campaign, closed_on__isnull=True).exists()
+        and ballots == answered
+        and not Ballot.objects.filter(round__campaign=campaign).exists()
+        and RatingCounter.objects.filter(round__campaign=campaign).exists()
         and record.counts["rollup_rows"] > 0,
     )
     if smtp is not None:
@@ -569,6 +591,7 @@ def app_env(*, data_dir: Path, smtp_port: int, database_url: str | None) -> dict
         GENSIDIG_DATA_DIR=str(data_dir),
         STATIC_ROOT=str(data_dir / "static"),
         SECRET_KEY=secrets.token_urlsafe(50),
+        GENSIDIG_BALLOT_KEY=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("="),
         SITE_URL="http://127.0.0.1:8000",  # only written into the e-mails
         DEBUG="false",
         LOG_LEVEL="WARNING",
@@ -754,7 +777,7 @@ def table(report: DatabaseReport, generated: float) -> str:
     lines.append(
         f"counts: {c['people']:,} people, {c['teams']:,} teams, {c['memberships']:,} memberships, "
         f"{c['rounds']:,} rounds, {c['invitations']:,} invitations, {c['queued']:,} queued e-mails, "
-        f"{c['counters']:,} counter rows"
+        f"{c['round_keys']:,} round keys"
     )
     lines.append(
         f"mail: {c['sent']:,} sent, {c['failed']} failed; the server took {c['smtp_megabytes']} MB "
