@@ -26,7 +26,7 @@ from .counters import counts
 from .factories import answer, answers_for
 
 BEFORE = [("gensidig", "0009_dialogue")]
-AFTER = [("gensidig", "0010_sealed_ballots")]
+AFTER = [("gensidig", "0012_scrub_what_the_old_design_left")]
 VALUE_FIELDS = ("count_0", "count_1", "count_2", "count_3", "count_4", "count_5")
 
 

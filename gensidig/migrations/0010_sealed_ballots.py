@@ -34,6 +34,9 @@ def reminders_keep_counts_only(apps, schema_editor):
         batch.status = "done" if started else "pending"
         batch.interrupted = bool(started)
         batch.save(update_fields=["status", "interrupted"])
+    # Who was still waiting must not survive in the column about to be dropped (PostgreSQL only
+    # hides a dropped column; 0011 then rewrites the table so no old row version keeps it either).
+    ReminderBatch.objects.exclude(waiting=[]).update(waiting=[])
 
 
 def seal_what_open_rounds_have(apps, schema_editor):
@@ -149,7 +152,4 @@ class Migration(migrations.Migration):
         migrations.RunPython(reminders_keep_counts_only, migrations.RunPython.noop),
         migrations.RunPython(seal_what_open_rounds_have, migrations.RunPython.noop),
         migrations.RunPython(ciphertext_is_not_compressed, migrations.RunPython.noop),
-        migrations.RemoveField(model_name="invitation", name="token_hash"),
-        migrations.RemoveField(model_name="reminderbatch", name="done"),
-        migrations.RemoveField(model_name="reminderbatch", name="waiting"),
     ]
