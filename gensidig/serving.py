@@ -7,11 +7,23 @@ import os
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
-from gensidig.log_filters import redact
+from gensidig.log_filters import RedactAnswerTokens, redact
+
+_REDACT = RedactAnswerTokens()
 
 
 class RedactingLogger(Logger):
-    """Gunicorn's logger, with answer tokens removed from access-log lines (DESIGN.md 2.7)."""
+    """Gunicorn's logger, with answer and sign-in tokens removed from every line it writes (DESIGN.md 2.7).
+
+    The access log's atoms are redacted one by one, so a format of any atoms is safe; the error log
+    (which names the request at debug level, and when handling a request fails) and the access log
+    also filter each whole line, whatever handler a deployment gives them.
+    """
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            log.addFilter(_REDACT)
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)

@@ -277,6 +277,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # Django's own console handler (on in DEBUG) has no redaction: route its logger through ours.
+        "django": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO"), "propagate": False},
         # WeasyPrint logs each step of each PDF at INFO; only its warnings belong in the log.
         "weasyprint.progress": {"level": "WARNING"},
     },

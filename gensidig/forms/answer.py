@@ -255,8 +255,9 @@ def worst_case_data(*, framework: fw.Framework, instrument, role: str, step: int
     """Form data that makes a step's page as large as any can be.
 
     Every comment is over its limit in the character that escapes longest in HTML (`"` becomes
-    `&quot;`), every rating of other steps is carried along, and every rating of this step is
-    `rating`: "" (missing) or an invalid value, each with its own error message.
+    `&quot;`) and holds a null character, so this step's comment shows both of its errors; every
+    rating of other steps is carried along, and every rating of this step is `rating`: "" (missing)
+    or an invalid value, each with its own error message.
     """
     in_step = {item.key for item in (*framework.themes[step - 1].needs, *framework.themes[step - 1].expectations)}
     data = {"step": str(step)}
@@ -266,5 +267,5 @@ def worst_case_data(*, framework: fw.Framework, instrument, role: str, step: int
             data[field_name(key, scale)] = value
     if role == Role.LEADER:
         for theme in framework.themes:
-            data[comment_name(theme.key)] = '"' * (MAX_COMMENT_LENGTH + 1)
+            data[comment_name(theme.key)] = '"' * (MAX_COMMENT_LENGTH + 1) + "\x00"
     return data
