@@ -28,6 +28,7 @@ from playwright.sync_api import Locator, Page, Response, expect
 from gensidig.models import Campaign, CampaignStatus, Invitation, Round, Team
 from gensidig.models.choices import Role
 from gensidig.services.access import add_admin
+from gensidig.services.signin import send_sign_in_links
 from gensidig.services.survey.links import AnswerLink
 from gensidig.services.survey.tokens import hash_token
 
@@ -218,7 +219,7 @@ def of(answered: int, invited: int) -> str:
 def sign_in_with_link(
     page: Page, server: smtp.SmtpServer, email: str, *, check_with: Callable[[], Page] | None = None
 ) -> None:
-    """Ask for a one-time link, read it from the SMTP server, open it and press its button.
+    """Ask for a one-time link, run the sender, read the link from the SMTP server, open it and press its button.
 
     With `check_with` (a maker of fresh pages), also run axe on every page of the way, and check
     that the used link does not work again.
@@ -236,6 +237,9 @@ def sign_in_with_link(
     if check:
         assert_accessible(page)
 
+    # The form only queues the request; the sender (`gensidig send-mail`) e-mails the link.
+    assert len(server.to(email)) == before, "the form sent the e-mail itself"
+    send_sign_in_links()
     mails = server.to(email)
     assert len(mails) == before + 1, f"no sign-in e-mail reached {email}"
     mail = mails[-1]
@@ -435,7 +439,9 @@ def everyone_answers(invitations: list[smtp.Received], chart: Chart, new_page, s
     for number, mail in enumerate(invitations):
         (url,) = set(ANSWER_LINK.findall(mail.text))
         assert url == f"{site_url}/a/{mail.token}/" and url in mail.html
-        invitation = Invitation.objects.select_related("round__team", "person").get(token_hash=hash_token(mail.token))
+        invitation = Invitation.objects.select_related("round__team", "person").get(
+            tokens__token_hash=hash_token(mail.token)
+        )
         assert invitation.person.email == mail.to and not invitation.used
         round_, role, unit = invitation.round, invitation.role, invitation.round.team.name
         rounds.add(unit)

@@ -24,6 +24,7 @@ from playwright.sync_api import Locator, Page, expect
 from gensidig.models import AgreementStatus, Person
 from gensidig.models.choices import Role
 from gensidig.services.agreements import record_agreement
+from gensidig.services.signin import send_sign_in_links
 from gensidig.services.survey.closing import close_round
 
 from ..factories import CHIEF_PASSWORD, answer, answers_for, chief_link, leader_links, make_team, start_round
@@ -147,14 +148,17 @@ def assert_no_leader_figures(page: Page) -> None:
 
 
 def sign_in_with_link(page: Page, mailoutbox, email: str) -> None:
-    """Ask for a one-time link, read it from the e-mail (Django's locmem outbox: the live server
-    runs in a thread of this process), open it and press its button."""
+    """Ask for a one-time link, run the sender, read the link from the e-mail (Django's locmem
+    outbox: the sender runs in this thread), open it and press its button."""
     page.goto("/login/link/")
     assert_accessible(page)
     page.locator("#id_email").fill(email)
     before = len(mailoutbox)
     click_and_wait(page, page.locator("main form button[type=submit]"))
     assert_accessible(page)
+    # The form only queues the request; the sender (`gensidig send-mail`) e-mails the link.
+    assert len(mailoutbox) == before, "the form sent the e-mail itself"
+    send_sign_in_links()
     assert len(mailoutbox) == before + 1, f"no sign-in e-mail for {email}"
     mail = mailoutbox[-1]
     assert mail.to == [email]
