@@ -4,8 +4,10 @@ DESIGN.md 2.1: a ballot opens only with its round's private key, which exists on
 master key kept outside the database; closing counts every ballot in one transaction or none.
 """
 
+import importlib
 import io
 import stat
+import sys
 
 import nacl.exceptions
 import nacl.public
@@ -147,6 +149,16 @@ def test_a_server_started_with_another_master_key_fails_loudly_naming_the_rounds
             call_command("serve", "--no-collectstatic")
         with pytest.raises(CommandError):
             call_command("ballot_key", "check", stdout=io.StringIO())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_any_wsgi_server_loading_the_application_with_another_master_key_fails_loudly():
+    round_, links = start_round(make_team(leaders=5))
+    answer(leader_links(links)[0], answers_for(round_, Role.LEADER, 4))
+    sys.modules.pop("gensidig.wsgi", None)  # loaded afresh, as a server process does
+    with another_master_key(), pytest.raises(keys.BallotKeyError, match=round_.public_id):
+        importlib.import_module("gensidig.wsgi")
+    importlib.import_module("gensidig.wsgi")  # with the installation's key it loads
 
 
 def test_without_a_master_key_and_none_to_be_made_no_round_opens(team, tmp_path):

@@ -247,7 +247,13 @@ def test_weasyprint_is_not_imported_when_the_app_starts(tmp_path):
         "import sys, django; django.setup(); import gensidig.urls, gensidig.wsgi; "
         "sys.exit(1 if 'weasyprint' in sys.modules else 0)"
     )
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "gensidig.settings", "GENSIDIG_DATA_DIR": str(tmp_path)}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "gensidig.settings",
+        "GENSIDIG_DATA_DIR": str(tmp_path),
+        # The application checks its ballot key when it loads; a deployment gives it one.
+        "GENSIDIG_BALLOT_KEY": settings.GENSIDIG_BALLOT_KEY,
+    }
     done = subprocess.run(  # noqa: S603 - this interpreter, our own code
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
     )
