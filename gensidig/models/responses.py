@@ -1,9 +1,11 @@
-"""Answers, stored so that none can be traced to a person.
+"""A closed round's answers, stored so that none can be traced to a person.
 
-Ratings exist only as counters: per round, role, item, scale and value, how many gave it.
-Comments are rows with random ids tied to a round and a theme. Neither has a column for a
-person, an invitation, a token, a user, an address or a time (DESIGN.md section 2, rule 1);
-tests/test_anonymity_schema.py introspects these models to keep it so.
+While a round is open its answers are sealed ballots (models.ballots); these rows are made only
+when it closes, all in one transaction (services.ballots.tally). Ratings exist only as counters:
+per round, role, item, scale and value, how many gave it. Comments are rows with random ids,
+written in random order, tied to a round and a theme. Neither has a column for a person, an
+invitation, a token, a user, an address or a time (DESIGN.md section 2, rule 1);
+tests/test_anonymity.py introspects these models to keep it so.
 """
 
 import uuid
@@ -18,8 +20,7 @@ class RatingCounter(models.Model):
     """How many in one role gave each value to one question (item and scale) of one round.
 
     One row per question, with a count per value: count_0 for "don't know", count_1 to count_5
-    for the scale. Every submission rewrites all rows of its round, so fewer, wider rows make
-    that rewrite six times lighter than a row per value, with the same information.
+    for the scale. Created with the totals when the round closes, and never changed after.
     """
 
     VALUE_FIELDS = ("count_0", "count_1", "count_2", "count_3", "count_4", "count_5")
@@ -29,7 +30,7 @@ class RatingCounter(models.Model):
     role = models.CharField(max_length=10, choices=Role)
     scale = models.CharField(max_length=12, choices=Scale)
     # The counter's fixed place in its instrument's list of counters (see
-    # services.instruments.counter_slots), so a submission names its counters by number.
+    # services.survey.instruments.counter_slots): the same for every round of an instrument.
     slot = models.PositiveSmallIntegerField()
     count_0 = models.PositiveIntegerField(default=0)
     count_1 = models.PositiveIntegerField(default=0)

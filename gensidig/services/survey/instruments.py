@@ -63,8 +63,8 @@ _slots: dict[tuple[int, str], CounterSlots] = {}
 def counter_slots(instrument: Instrument) -> CounterSlots:
     """Number every counter row of a round of this instrument: (role, item key, scale) -> slot.
 
-    The numbering depends only on the instrument, so a submission can name the counters it adds
-    to without reading them first.
+    The numbering depends only on the instrument, so counting a round's ballots at close adds
+    into a plain list by slot and writes every counter row in one go.
     """
     key = (instrument.pk, instrument.checksum)
     if key not in _slots:
