@@ -145,7 +145,8 @@ def wal_records(start: str, end: str) -> list[Record]:
 
 
 def raw_wal(start: str, end: str) -> bytes:
-    """The bytes of the WAL segments between two positions, as they lie in pg_wal (and in a WAL archive)."""
+    """The bytes of the WAL between two positions, as they lie in pg_wal (and in a WAL archive), page headers out."""
+    assert int(query("SHOW wal_block_size")[0][0]) == WAL_PAGE
     segments = query(
         """
         SELECT DISTINCT w.file_name, w.file_offset, e.file_name, e.file_offset
@@ -169,8 +170,29 @@ def raw_wal(start: str, end: str) -> bytes:
         segment = bytes(query("SELECT pg_read_binary_file('pg_wal/' || %s)", [name])[0][0])
         begin = first_offset if name == first else 0
         finish = last_offset if name == last else len(segment)
-        data += segment[begin:finish]
+        data += without_page_headers(segment, begin, finish)
     return data
+
+
+WAL_PAGE = 8192  # XLOG_BLCKSZ, checked against the server's wal_block_size below
+XLP_LONG_HEADER = 0x0002
+
+
+def without_page_headers(segment: bytes, begin: int, finish: int) -> bytes:
+    """The bytes of segment[begin:finish] with every WAL page's header taken out.
+
+    A record that does not fit on a page goes on after the next page's header (24 bytes, or 40
+    on a segment's first page), so a value can be split by one; read as the server reads it, the
+    stream is contiguous again and a search cannot miss a text that straddles a page.
+    """
+    kept = []
+    for page in range(begin - begin % WAL_PAGE, finish, WAL_PAGE):
+        info = int.from_bytes(segment[page + 2 : page + 4], "little")
+        content_start = page + (40 if info & XLP_LONG_HEADER else 24)
+        start, end = max(begin, content_start), min(finish, page + WAL_PAGE)
+        if start < end:
+            kept.append(segment[start:end])
+    return b"".join(kept)
 
 
 def page_tuples(table: str) -> list[dict]:
