@@ -9,7 +9,7 @@ from collections import Counter
 
 from django.db.models import F, Sum
 
-from gensidig.models import Ballot, RatingCounter, RoundKey
+from gensidig.models import Ballot, Comment, RatingCounter, RoundKey
 from gensidig.services.ballots import keys, sealing
 
 ALL_VALUES = sum((F(name) for name in RatingCounter.VALUE_FIELDS[1:]), F(RatingCounter.VALUE_FIELDS[0]))
@@ -61,6 +61,4 @@ def comments(round_) -> list[tuple[str, str]]:
     """(theme, text) of every comment a round holds, open (sealed) or closed."""
     if RoundKey.objects.filter(round=round_).exists():
         return sorted(c for opened in opened_ballots(round_) for c in opened.comments)
-    from gensidig.models import Comment
-
     return sorted(Comment.objects.filter(round=round_).values_list("theme_key", "text"))

@@ -49,12 +49,17 @@ class OpenedBallot:
     comments: list[tuple[str, str]] = field(default_factory=list)
 
 
+_sizes: dict[str, int] = {}
+
+
 def ballot_size(instrument: Instrument) -> int:
-    """The one size every ballot of a round of this instrument is padded to."""
-    questions = max(len(questions_for(instrument=instrument, role=role)) for role in ROLE_CODES)
-    themes = len(framework_for(instrument, fw.LANGUAGES[0]).themes)
-    largest = len(MAGIC) + 2 + 2 + questions + themes * (2 + 2 * MAX_COMMENT_LENGTH)
-    return -(-largest // SIZE_STEP) * SIZE_STEP
+    """The one size every ballot of a round of this instrument is padded to (fixed by its content)."""
+    if instrument.checksum not in _sizes:
+        questions = max(len(questions_for(instrument=instrument, role=role)) for role in ROLE_CODES)
+        themes = len(framework_for(instrument, fw.LANGUAGES[0]).themes)
+        largest = len(MAGIC) + 2 + 2 + questions + themes * (2 + 2 * MAX_COMMENT_LENGTH)
+        _sizes[instrument.checksum] = -(-largest // SIZE_STEP) * SIZE_STEP
+    return _sizes[instrument.checksum]
 
 
 def encode_answers(*, instrument: Instrument, role: str, answers: Answers) -> bytes:

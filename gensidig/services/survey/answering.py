@@ -32,11 +32,9 @@ from gensidig.models import AnswerToken, Ballot, Instrument, Invitation, Round, 
 from gensidig.models.choices import RoundStatus
 from gensidig.services.ballots import sealing
 from gensidig.services.survey.instruments import instrument_by_id
-from gensidig.services.survey.questions import Answers, AnswersRejected, check_answers
+from gensidig.services.survey.questions import Answers, check_answers
 
 __all__ = [
-    "Answers",
-    "AnswersRejected",
     "InvitationUnusable",
     "Ticket",
     "invitation_id_for",

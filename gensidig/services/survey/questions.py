@@ -24,15 +24,24 @@ class Answers:
     comments: dict[str, str]  # theme key -> text; only leaders comment
 
 
-def questions_for(*, instrument: Instrument, role: str) -> list[tuple[str, str]]:
-    """Every (item key, scale) a person in this role answers, in survey order."""
-    framework = framework_for(instrument, fw.LANGUAGES[0])
-    questions = []
-    for theme in framework.themes:
-        for kind, items in ((ItemKind.NEED, theme.needs), (ItemKind.EXPECTATION, theme.expectations)):
-            for item in items:
-                questions += [(item.key, scale) for scale in SCALES_BY_ROLE_AND_KIND[(role, kind)]]
-    return questions
+_questions: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
+
+
+def questions_for(*, instrument: Instrument, role: str) -> tuple[tuple[str, str], ...]:
+    """Every (item key, scale) a person in this role answers, in survey order.
+
+    Worked out once per process and instrument content (a submission and a close ask many times).
+    """
+    key = (instrument.checksum, role)
+    if key not in _questions:
+        framework = framework_for(instrument, fw.LANGUAGES[0])
+        questions = []
+        for theme in framework.themes:
+            for kind, items in ((ItemKind.NEED, theme.needs), (ItemKind.EXPECTATION, theme.expectations)):
+                for item in items:
+                    questions += [(item.key, scale) for scale in SCALES_BY_ROLE_AND_KIND[(role, kind)]]
+        _questions[key] = tuple(questions)
+    return _questions[key]
 
 
 def comment_length(text: str) -> int:
