@@ -11,7 +11,7 @@ from gensidig.cli import command_line, main
 from gensidig.models import Invitation, Organisation, Round, Team
 from gensidig.services.agreements import earlier_agreements
 from gensidig.services.demo import CHIEF_EMAIL, DEMO_SLUG
-from gensidig.services.trends import trend_for
+from gensidig.services.results.trends import trend_for
 
 pytestmark = pytest.mark.django_db
 LINK = re.compile(r"/a/([A-Za-z0-9_\-]{43})/")

@@ -116,7 +116,9 @@ def test_an_open_round_keeps_what_it_gathered_across_the_upgrade_and_counts_it_a
         assert usable_invitation(token_hash=hash_token(tokens[leaders[0].email])) is None  # answered before
         assert round_.reminder_batches.get().interrupted
 
-        # Two more leaders and the chief answer after the upgrade; closing counts everyone.
+        # Two more leaders and the chief answer after the upgrade (and every later one); closing
+        # counts everyone.
+        migrate(executor_leaf())
         for person in leaders[3:5]:
             link = AnswerLink(person=None, role=Role.LEADER, token=tokens[person.email])
             answer(link, answers_for(round_, Role.LEADER, 2, comments={"teamwork": f"efter {person.name}"}))

@@ -38,6 +38,26 @@ class RoundStatus(models.TextChoices):
     CLOSED = "closed", pgettext_lazy("round status", "Closed")
 
 
+class Withheld(models.TextChoices):
+    """Why a leaders' figure is not shown (DESIGN.md 2.2-2.6)."""
+
+    # Translators: fewer leaders than the anonymity threshold answered the question.
+    TOO_FEW = "too_few", _("Too few answers to show")
+    # Translators: hidden although enough answered, so that no other team's figure can be worked out.
+    PATTERN = "pattern", _("Not shown, to protect a smaller group")
+    # Translators: hidden so that it cannot be subtracted from an earlier round of nearly the same leaders.
+    HISTORY = "history", _("Not shown, because the team changed little since an earlier round")
+
+
+class Precision(models.TextChoices):
+    """How exactly a leaders' mean is shown: to a tenth, or coarser where an earlier round of nearly
+    the same leaders could otherwise be subtracted (services.results.history)."""
+
+    TENTH = "tenth", _("to a tenth")
+    HALF = "half", _("to the nearest half point")
+    WHOLE = "whole", _("to the nearest whole point")
+
+
 # Answer values: 1-5 on the scale, 0 for "don't know". A skipped question stores nothing.
 DONT_KNOW = 0
 SCALE_VALUES = (1, 2, 3, 4, 5)

@@ -8,7 +8,7 @@ all: a withheld row keeps only the fact that it is withheld.
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .choices import Role, Scale
+from .choices import Precision, Role, Scale, Withheld
 from .survey import Item, Round
 
 
@@ -20,6 +20,17 @@ class RoundSummary(models.Model):
     # Questions with enough answers that a campaign's pattern still hides, so that no roll-up
     # can be subtracted to reveal a smaller team (DESIGN.md 2.6).
     hidden_to_protect_others = models.PositiveSmallIntegerField(default=0)
+    # An earlier round of nearly the same leaders (fewer than k came or went) is still shown: how
+    # many changed, and how many questions are therefore shown less exactly, or not at all.
+    changed_leaders = models.PositiveSmallIntegerField(null=True)
+    coarsened = models.PositiveSmallIntegerField(default=0)
+    hidden_for_history = models.PositiveSmallIntegerField(default=0)
+    # Questions whose spread or groups are left out, because with them the lowest and the highest
+    # answer could be worked out (DESIGN.md 2.3).
+    spreads_left_out = models.PositiveSmallIntegerField(default=0)
+    # Whether the number of leaders who answered may be shown to anyone but the chief (the team,
+    # once the report is shared): a campaign's pattern for participation may hide it.
+    responses_shown = models.BooleanField(default=True)
     comments_shown = models.BooleanField()
     # The crosshair of the importance-performance grid: the means of the shown item means.
     grid_importance = models.FloatField(null=True)
@@ -32,12 +43,17 @@ class ItemStatistic(models.Model):
     role = models.CharField(max_length=10, choices=Role)
     scale = models.CharField(max_length=12, choices=Scale)
     withheld = models.BooleanField()
+    withheld_because = models.CharField(max_length=10, choices=Withheld, blank=True, default="")
     n = models.PositiveSmallIntegerField(null=True)
+    # Stored as shown: rounded half up to a tenth (or to `precision`), so nothing that draws from
+    # it (a chart's coordinates, a difference) can be more exact than the published figure.
     mean = models.FloatField(null=True)
+    precision = models.CharField(max_length=5, choices=Precision, default=Precision.TENTH)
+    # To a tenth; null where it is left out (DESIGN.md 2.3).
     sd = models.FloatField(null=True)
     dont_know = models.PositiveSmallIntegerField(null=True)
     # {"kind": "full", "counts": [c1..c5]} from 8 answers, {"kind": "grouped", "counts":
-    # [low 1-2, middle 3, high 4-5]} from 5 to 7, null below 5 (rule 3).
+    # [low 1-2, middle 3, high 4-5]} from 5 to 7, null below 5 or where it is left out (rule 3).
     distribution = models.JSONField(null=True)
 
     class Meta:
@@ -79,6 +95,8 @@ class ThemeStatistic(models.Model):
     focus_score = models.FloatField(null=True)
     focus_rank = models.PositiveSmallIntegerField(null=True)
     reasons = models.JSONField(default=list)
+    # Built from at least one mean shown less exactly than to a tenth.
+    approximate = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["position"]
@@ -89,7 +107,8 @@ class RollupStatistic(models.Model):
     """A branch's figure for one leaders' question: the sum over a team and every team below it.
 
     Computed when a campaign closes, with one suppression pattern for the whole hierarchy
-    (DESIGN.md 2.6): a withheld row keeps no number.
+    (DESIGN.md 2.6): a withheld row keeps no number. The mean is stored as it may be published
+    (to a tenth, or coarser); a branch's spread is never published, so it is not stored.
     """
 
     campaign = models.ForeignKey("gensidig.Campaign", on_delete=models.CASCADE, related_name="rollup_statistics")
@@ -99,13 +118,13 @@ class RollupStatistic(models.Model):
     withheld = models.BooleanField()
     n = models.PositiveIntegerField(null=True)
     mean = models.FloatField(null=True)
-    sd = models.FloatField(null=True)
+    precision = models.CharField(max_length=5, choices=Precision, default=Precision.TENTH)
 
     class Meta:
         constraints = [
             models.UniqueConstraint("campaign", "team", "item", "scale", name="rollup_statistic_unique"),
             models.CheckConstraint(
-                condition=models.Q(withheld=False) | models.Q(mean__isnull=True, n__isnull=True, sd__isnull=True),
+                condition=models.Q(withheld=False) | models.Q(mean__isnull=True, n__isnull=True),
                 name="withheld_rollup_has_no_figures",
             ),
         ]
@@ -127,6 +146,7 @@ class RollupTheme(models.Model):
     importance = models.FloatField(null=True)
     experience = models.FloatField(null=True)
     gap = models.FloatField(null=True)
+    approximate = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["position"]
@@ -139,6 +159,9 @@ class RollupParticipation(models.Model):
 
     campaign = models.ForeignKey("gensidig.Campaign", on_delete=models.CASCADE, related_name="participation")
     team = models.ForeignKey("gensidig.Team", on_delete=models.CASCADE, related_name="+")
+    # Where the team hung in the campaign's hierarchy when it closed (the org chart may change
+    # later); later campaigns compare their branches with these (services.results.history).
+    parent = models.ForeignKey("gensidig.Team", on_delete=models.SET_NULL, null=True, related_name="+")
     invited = models.PositiveIntegerField()
     answered = models.PositiveIntegerField(null=True)
     branch_invited = models.PositiveIntegerField()

@@ -8,8 +8,8 @@ from django.utils.translation import gettext as _
 
 from gensidig.models import Agreement, AgreementOwner, AgreementStatus, Person, Round
 from gensidig.models.choices import Role
+from gensidig.services.results.trends import previous_round
 from gensidig.services.survey.instruments import framework_for
-from gensidig.services.trends import previous_round
 
 MAX_TEXT = 1000
 

@@ -22,7 +22,7 @@ from django.utils.translation import ngettext
 from gensidig.formatting import one_decimal
 from gensidig.services.report_charts import too_few
 from gensidig.services.reports import Figure, Report, ThemeReport
-from gensidig.services.trends import Trend, trend_for
+from gensidig.services.results.trends import Trend, trend_for
 
 BOM = "\ufeff"  # Excel reads a CSV as UTF-8 only when it starts with one
 

@@ -16,8 +16,8 @@ from gensidig import framework as fw
 from gensidig.models import Agreement, GuideFormat, MeetingGuide, Round
 from gensidig.services.agreements import agreements_by_theme, earlier_agreements
 from gensidig.services.reports import Report, ThemeReport, build_report
+from gensidig.services.results.trends import Trend, trend_for
 from gensidig.services.survey.instruments import framework_for
-from gensidig.services.trends import Trend, trend_for
 
 # Minutes of everything but the themes, and the number of themes a format makes room for.
 TIMINGS = {

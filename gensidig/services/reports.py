@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 from gensidig import framework as fw
 from gensidig.formatting import score_text
 from gensidig.models import Comment, ItemStatistic, Round, RoundSummary, ThemeStatistic
-from gensidig.models.choices import Role, Scale
-from gensidig.services import statistics as st
-from gensidig.services.results import comments_threshold
+from gensidig.models.choices import Precision, Role, Scale
+from gensidig.services.results import statistics as st
+from gensidig.services.results.figures import comments_threshold
 from gensidig.services.survey.instruments import framework_for
 
 
@@ -26,7 +26,12 @@ class ReportGone(Exception):
 
 @dataclass
 class Figure:
-    """One leaders' figure as a report shows it: a mean with its spread, or withheld."""
+    """One leaders' figure as a report shows it: a mean with its spread, or withheld, and why.
+
+    The spread and the distribution are None where they are not shown: below 5 answers (the
+    distribution), or left out because with them the lowest and highest answers could be worked
+    out (DESIGN.md 2.3). A mean shown less exactly than to a tenth is `approximate`.
+    """
 
     withheld: bool
     mean: float | None = None
@@ -34,12 +39,30 @@ class Figure:
     sd: float | None = None
     dont_know: int | None = None
     distribution: dict | None = None
+    precision: str = Precision.TENTH
+    withheld_because: str = ""
 
     @classmethod
     def of(cls, row: ItemStatistic | None) -> Figure:
-        if row is None or row.withheld:
+        if row is None:
             return cls(withheld=True)
-        return cls(False, row.mean, row.n, row.sd, row.dont_know, row.distribution)
+        if row.withheld:
+            return cls(withheld=True, withheld_because=row.withheld_because)
+        return cls(False, row.mean, row.n, row.sd, row.dont_know, row.distribution, row.precision)
+
+    @property
+    def approximate(self) -> bool:
+        return not self.withheld and self.precision != Precision.TENTH
+
+    @property
+    def spread_left_out(self) -> bool:
+        """Shown, but without its spread (rule 3, or an earlier round of nearly the same leaders)."""
+        return not self.withheld and self.sd is None
+
+    @property
+    def distribution_left_out(self) -> bool:
+        """Enough answers for a distribution, but it is not shown (rule 3, or an earlier round)."""
+        return not self.withheld and self.distribution is None and (self.n or 0) >= st.GROUPED_DISTRIBUTION_FROM
 
 
 @dataclass
@@ -67,7 +90,7 @@ class NeedRow:
 
     @property
     def strong_disagreement(self) -> bool:
-        return not self.experience.withheld and self.experience.sd >= st.STRONG_DISAGREEMENT
+        return self.experience.sd is not None and self.experience.sd >= st.STRONG_DISAGREEMENT
 
 
 @dataclass

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods
 from gensidig import framework as fw
 from gensidig.forms.answer import AnswerForm, complete_answers, worst_case_data
 from gensidig.models.choices import Role
-from gensidig.services.results import comments_threshold
+from gensidig.services.results.figures import comments_threshold
 from gensidig.services.survey.answering import (
     InvitationUnusable,
     invitation_id_for,

@@ -12,7 +12,7 @@ from gensidig.forms.organisation import CampaignForm
 from gensidig.models import Campaign, CampaignStatus, Round
 from gensidig.services import campaigns as campaign_service
 from gensidig.services.mail import outbox as mailing
-from gensidig.services.participation import live_participation
+from gensidig.services.results.participation import live_participation
 from gensidig.services.survey import closing
 
 from .scoping import get_campaign_for_admin, get_organisation_for_admin

@@ -15,8 +15,8 @@ from gensidig.services import agreements as agreement_service
 from gensidig.services.guide import GuideRejected, build_guide, choose
 from gensidig.services.report_charts import needs_series, theme_needs_chart
 from gensidig.services.reports import ReportGone
+from gensidig.services.results.trends import previous_round
 from gensidig.services.survey.instruments import framework_for
-from gensidig.services.trends import previous_round
 
 from . import exports
 from . import report as report_views

@@ -12,8 +12,8 @@ from django.utils import translation
 from gensidig.services import report_charts
 from gensidig.services.agreements import agreements_by_theme, earlier_agreements
 from gensidig.services.reports import ReportGone, build_report, comments_for
+from gensidig.services.results.trends import trend_for
 from gensidig.services.survey.closing import TallyError, close_round
-from gensidig.services.trends import trend_for
 
 from . import exports
 from .scoping import get_round_for_user, get_shared_round_for_leader

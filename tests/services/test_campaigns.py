@@ -17,10 +17,10 @@ from gensidig.models import (
     Team,
 )
 from gensidig.models.choices import Role, RoundStatus, Scale
-from gensidig.services import statistics as st
 from gensidig.services.campaigns import CampaignError, create_campaign, launch_campaign, preview
 from gensidig.services.orgchart import apply_import, read_chart
-from gensidig.services.suppression import Unit
+from gensidig.services.results import statistics as st
+from gensidig.services.results.suppression import Unit
 from gensidig.services.survey.closing import close_campaign, close_round
 from gensidig.services.survey.rounds import open_round, reissue_links
 

@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 from gensidig.models.choices import Role
 from gensidig.services import exports, pdf
 from gensidig.services.reports import build_report
+from gensidig.services.results.trends import trend_for
 from gensidig.services.survey.closing import close_round
-from gensidig.services.trends import trend_for
 from gensidig.templatetags.gensidig_tags import score, signed
 
 from ..factories import answer, answers_for, closed_round, leader_links, make_team, start_round
@@ -59,10 +59,15 @@ def test_the_rows_hold_the_reports_figures_for_each_need_and_expectation(closed)
             assert rows[(need.title, leaders, _("Importance"))].value == need.importance.mean == 5.0
             assert rows[(need.title, leaders, _("Experience"))].value == need.experience.mean == 2.0
             assert rows[(need.title, leaders, _("Gap (importance − experience)"))].value == 3.0
-            assert rows[(need.title, leaders, _("Spread of experience (standard deviation)"))].value == 0.0
+            # Six leaders all answered 2: a spread of 0,0 or the groups would tell that nobody answered 1,
+            # where the mean alone leaves it open, so the mean is shown alone (DESIGN.md 2.3), here too.
+            assert need.experience.sd is None and need.experience.distribution is None
+            assert (need.title, leaders, _("Spread of experience (standard deviation)")) not in rows
             assert rows[(need.title, chief, _("Self-assessment"))].value == need.chief_self == 4.0
-            # Six answers: the report shows three groups, which add up to n, so n is shown too.
+            # Six answers of 5: the mean alone says all of it, so the groups may be shown; they add up
+            # to n, so n is shown too.
             assert rows[(need.title, leaders, _("Importance"))].n == 6
+            assert rows[(need.title, leaders, _("Experience"))].n is None
             groups = [
                 rows[
                     (
@@ -71,10 +76,11 @@ def test_the_rows_hold_the_reports_figures_for_each_need_and_expectation(closed)
                         _("%(measure)s: how many answered %(answers)s") % {"measure": m, "answers": a},
                     )
                 ]
-                for m in (_("Importance"), _("Experience"))
+                for m in (_("Importance"),)
                 for a in ("1–2", "3", "4–5")
             ]
-            assert [g.value for g in groups] == [0, 0, 6, 6, 0, 0]
+            assert [g.value for g in groups] == [0, 0, 6]
+            assert not [key for key in rows if key[0] == need.title and key[2].startswith(_("Experience") + ":")]
         for exp in direction.expectations:
             assert rows[(exp.title, leaders, _("Self-assessment on expectations"))].value == exp.leaders_fulfilment.mean
             assert rows[(exp.title, chief, _("How well expectations are met"))].value == exp.chief_fulfilment == 4.0
@@ -94,7 +100,9 @@ def test_every_exported_number_is_the_number_the_report_shows():
     shown = set()
     for theme in report.themes:
         for need in theme.needs:
-            shown |= {score(need.importance.mean), score(need.experience.mean), score(need.experience.sd)}
+            shown |= {score(need.importance.mean), score(need.experience.mean)}
+            if need.experience.sd is not None:
+                shown.add(score(need.experience.sd))
             shown.add(signed(need.gap))
         shown |= {score(theme.stat.importance), score(theme.stat.experience), signed(theme.stat.gap)}
         shown |= {score(e.leaders_fulfilment.mean) for e in theme.expectations}

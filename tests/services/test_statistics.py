@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gensidig.services import statistics as stats
+from gensidig.services.results import statistics as stats
 
 counts_strategy = st.dictionaries(st.integers(min_value=0, max_value=5), st.integers(min_value=0, max_value=40))
 thresholds = st.integers(min_value=3, max_value=10)

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gensidig.services.suppression import Pattern, Unit, suppression_pattern, totals
+from gensidig.services.results.suppression import Pattern, Unit, suppression_pattern, totals
 
 # ---------------------------------------------------------------------------------------------
 # The checker. It knows nothing of equations or of how the pattern was chosen: the unknowns are

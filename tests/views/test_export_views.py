@@ -113,7 +113,7 @@ def test_the_chief_downloads_the_report_as_a_tagged_pdf_with_its_figures(client,
             "5,0",  # the leaders' importance of every theme
             "2,0",  # their experience of strategic direction
             "+3,0",  # the gap
-            "Lav (1–2): 6",  # a distribution, grouped as the report groups it
+            "Høj (4–5): 6",  # a distribution, grouped as the report groups it
         ]
         themes = framework_for(closed.instrument, "da").themes
         title = _("Report: %(team)s, round %(number)s") % {"team": TEAM_NAME, "number": 1}

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from gensidig.models import ItemStatistic
 from gensidig.models.choices import Role
+from gensidig.services.survey.closing import close_round
 
 from ..factories import CHIEF_PASSWORD, answer, answers_for, closed_round, leader_links, make_team, start_round
 
@@ -119,15 +120,34 @@ def test_comments_need_at_least_five_leaders_even_when_k_is_lower(client):
     assert "Fire er for få" not in theme.content.decode()
 
 
+def spread_answers(team, answering, values):
+    """A round where the i-th answering leader gives values[i] to every question."""
+    round_, links = start_round(team)
+    for link, value in zip(leader_links(links)[:answering], values, strict=False):
+        answer(link, answers_for(round_, Role.LEADER, value))
+    return close_round(round_=round_)
+
+
 def test_distributions_are_grouped_from_five_and_full_from_eight(client):
-    team = make_team(leaders=8)
-    round_ = closed_round(team, answering=6)
-    six = ItemStatistic.objects.filter(round=round_, role=Role.LEADER, withheld=False).first()
-    assert six.distribution["kind"] == "grouped"
-    team = make_team(leaders=8)
-    round_ = closed_round(team, answering=8)
-    eight = ItemStatistic.objects.filter(round=round_, role=Role.LEADER, withheld=False).first()
-    assert eight.distribution["kind"] == "full"
+    # 2, 3, 3, 4, 5, 5: mean 3,7, spread 1,1; the groups (1, 2, 3) leave the lowest answer (1 or 2)
+    # and the highest (4 or 5) open.
+    six = spread_answers(make_team(leaders=8), 6, [2, 3, 3, 4, 5, 5])
+    row = ItemStatistic.objects.filter(round=six, role=Role.LEADER, withheld=False).first()
+    assert row.distribution == {"kind": "grouped", "counts": [1, 2, 3]}
+    eight = closed_round(make_team(leaders=8), answering=8)
+    row = ItemStatistic.objects.filter(round=eight, role=Role.LEADER, withheld=False).first()
+    assert row.distribution["kind"] == "full"
+
+
+def test_a_spread_and_groups_that_would_give_away_the_lowest_and_highest_answer_are_left_out(client):
+    # 2, 3, 3, 3, 4: mean 3,0, spread 0,6 and groups (1, 3, 1) fit only this distribution, which
+    # names the lowest answer (2) and the highest (4); the mean alone leaves both open.
+    round_ = spread_answers(make_team(leaders=8), 5, [2, 3, 3, 3, 4])
+    row = ItemStatistic.objects.filter(round=round_, role=Role.LEADER, withheld=False).first()
+    assert (row.n, row.mean) == (5, 3.0)
+    assert row.sd is None or row.distribution is None
+    summary = round_.summary
+    assert summary.spreads_left_out == ItemStatistic.objects.filter(round=round_, role=Role.LEADER).count()
 
 
 def test_nothing_about_answers_is_shown_before_the_round_closes(client, team):

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 
 from django.db import connection
 
+from gensidig.db.bulk import insert_rows
 from gensidig.models import AnswerToken, Ballot, Comment, RatingCounter, Round, RoundKey
 from gensidig.services.ballots import keys, sealing
 from gensidig.services.survey.answering import closing_lock
@@ -115,26 +116,10 @@ def _count_chunk(rounds: list[Round], private_keys: dict) -> int:
         _random.shuffle(round_comments)
         comments += [(_uuid_value(), round_.pk, theme, text) for theme, text in round_comments]
     # Plain SQL: building tens of thousands of model objects took longer than storing them.
-    _insert(RatingCounter, ("round_id", "item_id", "role", "scale", "slot", *RatingCounter.VALUE_FIELDS), counters)
-    _insert(Comment, ("id", "round_id", "theme_key", "text"), comments)
+    insert_rows(RatingCounter, ("round_id", "item_id", "role", "scale", "slot", *RatingCounter.VALUE_FIELDS), counters)
+    insert_rows(Comment, ("id", "round_id", "theme_key", "text"), comments)
     return counted
 
 
 def _uuid_value():
     return Comment._meta.pk.get_db_prep_value(uuid.uuid4(), connection)
-
-
-def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """Insert many rows at once: COPY on PostgreSQL, executemany on SQLite (both far cheaper than the ORM)."""
-    if not rows:
-        return
-    quote = connection.ops.quote_name
-    table, names = quote(model._meta.db_table), ", ".join(quote(column) for column in columns)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            placeholders = ", ".join(["%s"] * len(columns))
-            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", rows)  # noqa: S608

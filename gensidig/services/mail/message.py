@@ -8,7 +8,7 @@ from django.utils import translation
 
 from gensidig.models import Person, Round
 from gensidig.models.choices import Role
-from gensidig.services.results import comments_threshold
+from gensidig.services.results.figures import comments_threshold
 from gensidig.services.survey.links import answer_url
 
 # Headers every message carries: it is machine-made (RFC 3834), so auto-responders and

@@ -20,8 +20,8 @@ from gensidig.models import Campaign, CampaignStatus, Organisation, Round
 from gensidig.models.choices import RoundStatus
 from gensidig.services.ballots.tally import TallyError, count_ballots, lock_out_submissions
 from gensidig.services.campaigns import CampaignError
-from gensidig.services.results import compute_results
-from gensidig.services.rollups import compute_campaign_results
+from gensidig.services.results.figures import compute_results
+from gensidig.services.results.rollups import compute_campaign_results
 
 logger = logging.getLogger(__name__)
 

@@ -156,13 +156,22 @@ def totals(units: Sequence[Unit]) -> dict:
     return dict(zip(tree.keys, tree.total, strict=True))
 
 
-def suppression_pattern(units: Sequence[Unit], *, k: int, known_own: Collection = ()) -> Pattern:
+def suppression_pattern(
+    units: Sequence[Unit],
+    *,
+    k: int,
+    known_own: Collection = (),
+    hide_own: Collection = (),
+    hide_total: Collection = (),
+) -> Pattern:
     """The cells to hide so that nothing hidden, and no group under k, can be computed from the rest.
 
     `units` is the whole forest for one item (n after skipped answers), `k` the anonymity
-    threshold, and `known_own` the units whose own cell their chief knows anyway. The rules are
-    in the module docstring. Raises ValueError for duplicate keys, unknown parents, cycles,
-    negative counts, unknown keys in `known_own` and a k under 3.
+    threshold, and `known_own` the units whose own cell their chief knows anyway. `hide_own` and
+    `hide_total` name cells hidden for another reason (an earlier round, the audit), treated like
+    cells under k: the pattern is completed around them. A leaf named in either has its one cell
+    hidden. The rules are in the module docstring. Raises ValueError for duplicate keys, unknown
+    parents, cycles, negative counts, unknown keys and a k under 3.
     """
     if isinstance(k, bool) or not isinstance(k, int):
         raise ValueError(f"The anonymity threshold must be a whole number, not {k!r}.")
@@ -174,7 +183,13 @@ def suppression_pattern(units: Sequence[Unit], *, k: int, known_own: Collection 
         if key not in tree.index:
             raise ValueError(f"known_own names {key!r}, which is not among the units.")
         known[tree.index[key]] = True
-    hidden_own, hidden_total = _Suppression(tree, k, known).run()
+    forced_own, forced_total = [False] * len(tree.keys), [False] * len(tree.keys)
+    for keys, forced in ((hide_own, forced_own), (hide_total, forced_total)):
+        for key in keys:
+            if key not in tree.index:
+                raise ValueError(f"{key!r} is to be hidden, but it is not among the units.")
+            forced[tree.index[key]] = True
+    hidden_own, hidden_total = _Suppression(tree, k, known, forced_own, forced_total).run()
     return Pattern(
         hidden_own=frozenset(key for key, hidden in zip(tree.keys, hidden_own, strict=True) if hidden),
         hidden_total=frozenset(key for key, hidden in zip(tree.keys, hidden_total, strict=True) if hidden),
@@ -184,7 +199,9 @@ def suppression_pattern(units: Sequence[Unit], *, k: int, known_own: Collection 
 class _Suppression:
     """The work queue of equations; one equation per unit with children, named by that unit."""
 
-    def __init__(self, tree: _Tree, k: int, known: list[bool]) -> None:
+    def __init__(
+        self, tree: _Tree, k: int, known: list[bool], forced_own: list[bool], forced_total: list[bool]
+    ) -> None:
         self.k = k
         self.known = known
         self.parent = tree.parent
@@ -194,8 +211,10 @@ class _Suppression:
         self.leaf = [not c for c in tree.children]
         size = len(tree.keys)
         # A leaf's one cell lives in hidden_total only while the loop runs.
-        self.hidden_own = [not self.leaf[v] and self.own[v] < k for v in range(size)]
-        self.hidden_total = [t < k for t in self.total]
+        self.hidden_own = [not self.leaf[v] and (self.own[v] < k or forced_own[v]) for v in range(size)]
+        self.hidden_total = [
+            t < k or forced_total[v] or (self.leaf[v] and forced_own[v]) for v, t in enumerate(self.total)
+        ]
         # Counters per equation, kept up to date on every hide, so a check costs O(1) unless
         # it has to look at the leftover group.
         self.hidden_terms = [0] * size

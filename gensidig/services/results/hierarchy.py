@@ -1,0 +1,78 @@
+"""The teams whose figures are published together, as a tree: a campaign's, or one round's own team."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from gensidig.models import Campaign, Round, Team
+from gensidig.services.access import descendants
+
+
+@dataclass
+class Hierarchy:
+    """Teams with a round, as a tree: parents, children, and each team's round."""
+
+    team_ids: list[int]
+    parent: dict[int, int | None]
+    children: dict[int, list[int]]
+    round_of: dict[int, Round]
+
+    def subtree(self, team_id: int) -> list[int]:
+        found, stack = [], [team_id]
+        while stack:
+            current = stack.pop()
+            found.append(current)
+            stack.extend(self.children[current])
+        return found
+
+    def is_leaf(self, team_id: int) -> bool:
+        return not self.children[team_id]
+
+    def bottom_up(self) -> list[int]:
+        order = [t for t in self.team_ids if self.parent[t] is None]
+        for team_id in order:  # grows while it is walked
+            order.extend(self.children[team_id])
+        return list(reversed(order))
+
+
+def campaign_hierarchy(campaign: Campaign) -> Hierarchy:
+    """The campaign's teams with a round, as a tree following the org chart.
+
+    A team of the branch without a round of its own (left out, or without leaders) is not a
+    node: the teams below it hang from its nearest ancestor with a round. Its empty own cell would
+    otherwise be a hidden term known to everyone, and force needless suppression around it.
+    """
+    rounds = {r.team_id: r for r in Round.objects.filter(campaign=campaign).select_related("instrument")}
+    organisation = campaign.organisation
+    if campaign.root_team_id:
+        ids = {
+            campaign.root_team_id,
+            *descendants([campaign.root_team], organisation=organisation)[campaign.root_team_id],
+        }
+    else:
+        ids = set(Team.objects.filter(organisation=organisation).values_list("pk", flat=True))
+    org_parent = dict(Team.objects.filter(pk__in=ids).values_list("pk", "parent_id"))
+
+    def nearest_with_round(team_id: int) -> int | None:
+        ancestor = org_parent.get(team_id)
+        while ancestor is not None and ancestor in ids and ancestor not in rounds:
+            ancestor = org_parent.get(ancestor)
+        return ancestor if ancestor in rounds else None
+
+    return _tree(rounds, {team_id: nearest_with_round(team_id) for team_id in rounds})
+
+
+def round_hierarchy(round_: Round) -> Hierarchy:
+    """A round outside any campaign: its team alone, with no branch to roll up."""
+    return _tree({round_.team_id: round_}, {round_.team_id: None})
+
+
+def _tree(rounds: dict[int, Round], parent: dict[int, int | None]) -> Hierarchy:
+    children: dict[int, list[int]] = defaultdict(list)
+    for team_id, parent_id in parent.items():
+        if parent_id is not None:
+            children[parent_id].append(team_id)
+    for team_id in rounds:
+        children.setdefault(team_id, [])
+    return Hierarchy(team_ids=sorted(rounds), parent=parent, children=dict(children), round_of=rounds)

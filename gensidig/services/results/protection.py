@@ -1,0 +1,398 @@
+"""What one question, or the participation counts, may publish across a hierarchy (DESIGN.md 2.2-2.6).
+
+For the leaders' answers to one question, in the order the rules build on each other:
+
+1. the suppression pattern (services.results.suppression): nothing under k, no lone unknown in an
+   equation, no small leftover group;
+2. for every shown team, what its cell may publish without giving both ends of its answers away
+   (services.results.distributions, rule 3);
+3. for every shown cell that an earlier round's cell of nearly the same people could be subtracted
+   from, a coarser figure or none (services.results.history); a cell hidden here is completed
+   around like any other hidden cell;
+4. the audit (services.results.audit): with everything published -- at its rounding, with the real
+   bounds of every cell -- no hidden cell may be narrowed more than levels.ratings_protected
+   allows; where one would be, one more cell of its equation is hidden and the audit runs again.
+
+The participation counts go through 1 and 4 with levels.count_protected, for the published table
+and for every chief, who also knows how many of their own team answered; the figures that the
+answers publish (a team's n and "don't know" count say that at least that many answered) and the
+reminder counts are part of what a reader sees.
+
+Cells only ever go from shown to hidden, so each loop ends; a table with everything hidden passes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from gensidig.models.choices import Withheld
+from gensidig.services.results import audit as table_audit
+from gensidig.services.results.distributions import TENTHS, Shown, mean_units, publication, sum_range
+from gensidig.services.results.history import Change, safe_publication
+from gensidig.services.results.levels import count_protected, ratings_protected
+from gensidig.services.results.suppression import Pattern, Unit, suppression_pattern
+
+Counts = tuple[int, int, int, int, int, int]  # "don't know", then 1..5
+Earlier = Sequence[tuple[Shown, Change]]
+
+
+@dataclass(frozen=True)
+class Team:
+    """A team of the hierarchy: where it hangs, and (for a question) its leaders' counts."""
+
+    key: Hashable
+    parent: Hashable | None
+
+
+@dataclass(frozen=True)
+class Cell:
+    """What one cell publishes: its figures, or why it has none."""
+
+    shown: Shown | None
+    withheld: Withheld | None = None
+    dont_know: int | None = None
+
+
+@dataclass
+class QuestionResult:
+    own: dict = field(default_factory=dict)  # team -> Cell (a leaf's only cell too)
+    total: dict = field(default_factory=dict)  # team with teams below -> Cell
+    hidden_by_audit: int = 0
+
+
+def scale_counts(counts: Counts) -> tuple[int, ...]:
+    return tuple(counts[1:])
+
+
+def answered(counts: Counts) -> int:
+    return sum(counts[1:])
+
+
+def _children(teams: Sequence[Team]) -> dict:
+    children: dict = {team.key: [] for team in teams}
+    for team in teams:
+        if team.parent is not None:
+            children[team.parent].append(team.key)
+    return children
+
+
+class _Hierarchy:
+    def __init__(self, teams: Sequence[Team]) -> None:
+        self.teams = list(teams)
+        self.parent = {team.key: team.parent for team in teams}
+        self.children = _children(teams)
+        order = [t.key for t in teams if t.parent is None]
+        self.roots = list(order)
+        for key in order:
+            order.extend(self.children[key])
+        self.bottom_up = list(reversed(order))
+
+    def leaf(self, key) -> bool:
+        return not self.children[key]
+
+
+def protect_question(
+    *,
+    teams: Sequence[Team],
+    counts: Mapping[Hashable, Counts],
+    k: int,
+    earlier: Mapping[tuple[str, Hashable], Earlier] | None = None,
+) -> QuestionResult:
+    """What every team's and every branch's cell of one leaders' question publishes.
+
+    `counts` holds each team's leaders' counts ("don't know", then 1..5; a team missing has none);
+    `earlier` the earlier cells each cell ("own" or "total", team) could be subtracted from.
+    """
+    earlier = earlier or {}
+    hierarchy = _Hierarchy(teams)
+    zero: Counts = (0, 0, 0, 0, 0, 0)
+    own_counts = {t.key: tuple(counts.get(t.key, zero)) for t in teams}
+    branch_counts = _branch_counts(hierarchy, own_counts)
+    units = [Unit(key=t.key, parent=t.parent, n=answered(own_counts[t.key])) for t in teams]
+    hide_own: set = set()
+    hide_total: set = set()
+    by_history: set = set()
+    by_audit = 0
+    own_shown_cache: dict = {}
+    total_shown_cache: dict = {}
+    while True:
+        pattern = suppression_pattern(units, k=k, hide_own=hide_own, hide_total=hide_total)
+        own_shown, total_shown, newly_hidden = {}, {}, False
+        for team in teams:
+            key = team.key
+            if not pattern.own_shown(key):
+                continue
+            if key not in own_shown_cache:
+                scale = scale_counts(own_counts[key])
+                comparisons = list(earlier.get(("own", key), ()))
+                if hierarchy.leaf(key):
+                    comparisons += earlier.get(("total", key), ())
+                own_shown_cache[key] = safe_publication(scale, publication(scale), comparisons)
+            if own_shown_cache[key] is None:
+                (hide_own if not hierarchy.leaf(key) else hide_total).add(key)
+                by_history.add(key)
+                newly_hidden = True
+            else:
+                own_shown[key] = own_shown_cache[key]
+        for team in teams:
+            key = team.key
+            if hierarchy.leaf(key) or not pattern.total_shown(key):
+                continue
+            if key not in total_shown_cache:
+                scale = scale_counts(branch_counts[key])
+                mean_only = Shown(n=sum(scale), mean=mean_units(_sum(scale), sum(scale), TENTHS))
+                total_shown_cache[key] = safe_publication(scale, mean_only, earlier.get(("total", key), ()))
+            if total_shown_cache[key] is None:
+                hide_total.add(key)
+                by_history.add(("total", key))
+                newly_hidden = True
+            else:
+                total_shown[key] = total_shown_cache[key]
+        if newly_hidden:
+            continue
+        table = table_audit.Table(
+            [
+                table_audit.Node(
+                    key=t.key,
+                    parent=t.parent,
+                    size=answered(own_counts[t.key]),
+                    natural=(answered(own_counts[t.key]), 5 * answered(own_counts[t.key])),
+                    own=sum_range(own_shown[t.key]) if t.key in own_shown else None,
+                    total=sum_range(total_shown[t.key]) if t.key in total_shown else None,
+                )
+                for t in teams
+            ]
+        )
+        findings = table_audit.audit(table, ratings_protected)
+        if not findings:
+            break
+        added = _complements(findings, hierarchy, pattern, units_n={u.key: u.n for u in units})
+        if not added:
+            raise AssertionError(f"The audit found {findings[0]} and nothing is left to hide.")
+        by_audit += len(added)
+        for kind, key in added:
+            (hide_total if kind == "total" else hide_own).add(key)
+
+    result = QuestionResult(hidden_by_audit=by_audit)
+    for team in teams:
+        key = team.key
+        counts_ = own_counts[key]
+        if key in own_shown:
+            result.own[key] = Cell(shown=own_shown[key], dont_know=counts_[0])
+        else:
+            reason = (
+                Withheld.TOO_FEW
+                if answered(counts_) < k
+                else Withheld.HISTORY
+                if key in by_history
+                else Withheld.PATTERN
+            )
+            result.own[key] = Cell(shown=None, withheld=reason)
+        if not hierarchy.leaf(key):
+            if key in total_shown:
+                result.total[key] = Cell(shown=total_shown[key])
+            else:
+                n = answered(branch_counts[key])
+                reason = (
+                    Withheld.TOO_FEW
+                    if n < k
+                    else Withheld.HISTORY
+                    if ("total", key) in by_history
+                    else Withheld.PATTERN
+                )
+                result.total[key] = Cell(shown=None, withheld=reason)
+    return result
+
+
+def _sum(scale: Sequence[int]) -> int:
+    return sum(value * count for value, count in enumerate(scale, start=1))
+
+
+def _branch_counts(hierarchy: _Hierarchy, own_counts: Mapping) -> dict:
+    totals: dict = {}
+    for key in hierarchy.bottom_up:
+        value = list(own_counts[key])
+        for child in hierarchy.children[key]:
+            value = [a + b for a, b in zip(value, totals[child], strict=True)]
+        totals[key] = tuple(value)
+    return totals
+
+
+_TOP = object()  # the equation of the campaign's reminder counts: every root's total together
+
+
+def _complements(
+    findings: Sequence[table_audit.Finding],
+    hierarchy: _Hierarchy,
+    pattern: Pattern,
+    *,
+    units_n: Mapping,
+    top: bool = False,
+) -> set[tuple[str, Hashable]]:
+    """One more cell to hide for each finding: the smallest shown term of an equation the cell is in.
+
+    An equation is a team with teams below it: its own cell and its children's totals add up to its
+    total. The terms of the cell's own equations come first, then (where all of those are hidden)
+    the equations next to them through hidden totals, and so on outwards. Within one ring the
+    smallest component goes first (the own cell before a branch at equal size, then key order, as
+    the pattern chooses), then the equation's total. A cell some reader already knows never
+    protects anything for that reader, so it is not chosen for a finding of theirs. With `top`, the
+    roots' totals form one more equation (the reminder counts bound their sum).
+    """
+    chosen: set = set()
+    for finding in findings:
+        picked = _complement_for(finding, hierarchy, pattern, units_n, exclude=chosen, top=top)
+        if picked is not None:
+            chosen.add(picked)
+    return chosen
+
+
+def _complement_for(finding, hierarchy: _Hierarchy, pattern: Pattern, units_n: Mapping, exclude: set, top: bool):
+    key, known = finding.key, set(finding.role)
+    cell = ("own", key) if finding.kind == "own" else ("total", key) if not hierarchy.leaf(key) else ("own", key)
+
+    def shown(term) -> bool:
+        kind, unit = term
+        if hierarchy.leaf(unit):
+            return pattern.own_shown(unit) and unit not in known
+        return (pattern.own_shown(unit) and unit not in known) if kind == "own" else pattern.total_shown(unit)
+
+    def equations_of(term) -> list:
+        kind, unit = term
+        found = []
+        if kind == "own" and not hierarchy.leaf(unit):
+            found.append(unit)
+        else:
+            if hierarchy.parent[unit] is not None:
+                found.append(hierarchy.parent[unit])
+            elif top:
+                found.append(_TOP)
+            if kind == "total" and not hierarchy.leaf(unit):
+                found.append(unit)
+        return found
+
+    def terms_of(equation) -> list:
+        units = hierarchy.roots if equation is _TOP else hierarchy.children[equation]
+        own = [] if equation is _TOP else [("own", equation)]
+        return own + [("own", unit) if hierarchy.leaf(unit) else ("total", unit) for unit in units]
+
+    ring, seen = equations_of(cell), set()
+    while ring:
+        seen.update(ring)
+        components, totals, hidden_totals = [], [], []
+        for equation in ring:
+            for order, term in enumerate(terms_of(equation)):
+                if term == cell or term in exclude:
+                    continue
+                if shown(term):
+                    size = units_n[term[1]] if term[0] == "own" else _branch_n(hierarchy, term[1], units_n)
+                    components.append((size, min(order, 1), repr(term[1]), term))
+                elif term[0] == "total":
+                    hidden_totals.append(term)
+            if equation is _TOP:
+                continue
+            whole = ("total", equation)
+            if whole != cell and whole not in exclude and shown(whole):
+                totals.append((_branch_n(hierarchy, equation, units_n), repr(equation), whole))
+            elif whole != cell:
+                hidden_totals.append(whole)
+        if components:
+            return min(components)[-1]
+        if totals:
+            return min(totals)[-1]
+        ring = [e for term in hidden_totals for e in equations_of(term) if e not in seen]
+    return None
+
+
+def _branch_n(hierarchy: _Hierarchy, key, units_n: Mapping) -> int:
+    total, stack = 0, [key]
+    while stack:
+        current = stack.pop()
+        total += units_n[current]
+        stack.extend(hierarchy.children[current])
+    return total
+
+
+@dataclass(frozen=True)
+class ParticipationTeam:
+    key: Hashable
+    parent: Hashable | None
+    invited: int
+    answered: int
+    # At least this many answered, as the team's shown figures say (n and "don't know" of a question).
+    at_least: int = 0
+
+
+@dataclass(frozen=True)
+class ParticipationResult:
+    own_shown: frozenset
+    total_shown: frozenset
+    hidden_by_audit: int
+
+
+def protect_participation(
+    *,
+    teams: Sequence[ParticipationTeam],
+    k: int,
+    chiefs: Mapping[Hashable, Sequence[Hashable]],
+    admins: Collection[Hashable] = (),
+    not_answered_at_most: int | None = None,
+) -> ParticipationResult:
+    """Which participation counts (own and branch) may be shown.
+
+    Readers: HR sees every count that is shown; a chief sees those of the teams they lead and
+    every team below (the roll-ups), and knows their own teams' counts besides; a chief who is
+    also one of the organisation's `admins` sees everything and knows their own counts.
+    `chiefs` maps each chief to the teams they lead. `not_answered_at_most` is what the campaign's
+    reminder counts say (no more than that many had not answered when the last reminder went out).
+    """
+    hierarchy = _Hierarchy(teams)
+    by_key = {t.key: t for t in teams}
+    with_children = {t.key for t in teams if not hierarchy.leaf(t.key)}
+    units = [Unit(key=t.key, parent=t.parent, n=t.answered) for t in teams]
+    units_n = {t.key: t.answered for t in teams}
+    invited_total = sum(t.invited for t in teams)
+    top = None if not_answered_at_most is None else (invited_total - not_answered_at_most, invited_total)
+    branch_answered = {}
+    for key in hierarchy.bottom_up:
+        branch_answered[key] = by_key[key].answered + sum(branch_answered[c] for c in hierarchy.children[key])
+    hide_own: set = set()
+    hide_total: set = set()
+    by_audit = 0
+    while True:
+        pattern = suppression_pattern(units, k=k, known_own=with_children, hide_own=hide_own, hide_total=hide_total)
+        table = table_audit.Table(
+            [
+                table_audit.Node(
+                    key=t.key,
+                    parent=t.parent,
+                    size=t.invited,
+                    natural=(min(t.at_least, t.invited), t.invited),
+                    own=(t.answered, t.answered) if pattern.own_shown(t.key) else None,
+                    total=(branch_answered[t.key],) * 2 if pattern.total_shown(t.key) else None,
+                    value=t.answered,
+                )
+                for t in teams
+            ],
+            top=top,
+        )
+        readers = [table_audit.Reader()]
+        for chief, led in chiefs.items():
+            known = {key: by_key[key].answered for key in led if key in by_key and not pattern.own_shown(key)}
+            if known:
+                sees = None if chief in admins else frozenset(key for key in led if key in by_key)
+                readers.append(table_audit.Reader(sees=sees, known=known))
+        findings = table_audit.audit(table, count_protected, readers)
+        if not findings:
+            return ParticipationResult(
+                own_shown=frozenset(t.key for t in teams if pattern.own_shown(t.key)),
+                total_shown=frozenset(t.key for t in teams if pattern.total_shown(t.key)),
+                hidden_by_audit=by_audit,
+            )
+        added = _complements(findings, hierarchy, pattern, units_n=units_n, top=top is not None)
+        if not added:
+            raise AssertionError(f"The audit found {findings[0]} and nothing is left to hide.")
+        by_audit += len(added)
+        for kind, key in added:
+            (hide_total if kind == "total" else hide_own).add(key)

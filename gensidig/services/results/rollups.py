@@ -1,0 +1,168 @@
+"""A closed campaign's figures: every team's own, and every branch's roll-up, under one pattern.
+
+When a campaign closes, the counters and invitations of all its rounds are read once. Every
+leaders' question is protected over the whole hierarchy (services.results.protection: one
+suppression pattern, rule 3 for each cell, earlier rounds, and the audit), so each team's report
+and each branch's roll-up shows only what that pattern shows, and no figure can be worked out by
+subtracting others, at any level. Participation counts get an audited pattern of their own, in
+which what the answers show about participation is part of what a reader sees. Everything is
+written in bulk.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.db import transaction
+
+from gensidig.db.bulk import insert_rows
+from gensidig.models import Campaign, RollupParticipation, RollupStatistic, RollupTheme
+from gensidig.models.choices import Precision, Scale
+from gensidig.services.results import statistics as st
+from gensidig.services.results.distributions import TENTHS
+from gensidig.services.results.figures import PRECISION, build_rows, figures_of, protect_all, read_closed, store_rounds
+from gensidig.services.results.hierarchy import campaign_hierarchy
+from gensidig.services.results.participation import participation_rows
+from gensidig.services.survey.instruments import framework_for, items_by_key
+
+STATISTIC_COLUMNS = ("campaign_id", "team_id", "item_id", "scale", "withheld", "n", "mean", "precision")
+THEME_COLUMNS = (
+    "campaign_id",
+    "team_id",
+    "scope",
+    "theme_key",
+    "position",
+    "items_scored",
+    "importance",
+    "experience",
+    "gap",
+    "approximate",
+)
+PARTICIPATION_COLUMNS = (
+    "campaign_id",
+    "team_id",
+    "invited",
+    "answered",
+    "branch_invited",
+    "branch_answered",
+    "parent_id",
+)
+
+
+def compute_campaign_results(*, campaign: Campaign) -> None:
+    """Store every team's figures, every branch's roll-up and the participation of a closed campaign."""
+    hierarchy = campaign_hierarchy(campaign)
+    if not hierarchy.round_of:
+        return
+    instrument = campaign.instrument
+    data = read_closed(hierarchy)
+    published = protect_all(
+        data=data,
+        instrument=instrument,
+        k=campaign.anonymity_threshold,
+        organisation=campaign.organisation,
+        campaign=campaign,
+    )
+    participation = participation_rows(
+        campaign=campaign,
+        hierarchy=hierarchy,
+        invited=data.leaders_invited,
+        answered=data.leaders_answered,
+        at_least=_answered_at_least(hierarchy, published),
+    )
+    responses_shown = {row.team_id for row in participation if row.answered is not None}
+    rows = build_rows(data=data, published=published, instrument=instrument, responses_shown=responses_shown)
+
+    statistics, branch_cells = [], {}
+    for item, scale in published.questions:
+        result = published.results[(item.pk, scale)]
+        for team_id in hierarchy.team_ids:
+            cell = result.own[team_id] if hierarchy.is_leaf(team_id) else result.total[team_id]
+            branch_cells[(team_id, item.pk, scale)] = cell
+            shown = cell.shown
+            statistics.append(
+                (
+                    campaign.pk,
+                    team_id,
+                    item.pk,
+                    scale,
+                    shown is None,
+                    None if shown is None else shown.n,
+                    None if shown is None else shown.mean_value,
+                    Precision.TENTH if shown is None else PRECISION[shown.per_point],
+                )
+            )
+    themes = _theme_rows(campaign, hierarchy, published, branch_cells)
+    with transaction.atomic():
+        store_rounds(round_ids=[r.pk for r in hierarchy.round_of.values()], rows=rows)
+        RollupStatistic.objects.filter(campaign=campaign).delete()
+        RollupTheme.objects.filter(campaign=campaign).delete()
+        RollupParticipation.objects.filter(campaign=campaign).delete()
+        insert_rows(RollupStatistic, STATISTIC_COLUMNS, statistics)
+        insert_rows(RollupTheme, THEME_COLUMNS, themes)
+        insert_rows(
+            RollupParticipation,
+            PARTICIPATION_COLUMNS,
+            [
+                (
+                    campaign.pk,
+                    row.team_id,
+                    row.invited,
+                    row.answered,
+                    row.branch_invited,
+                    row.branch_answered,
+                    row.parent_id,
+                )
+                for row in participation
+            ],
+        )
+
+
+def _answered_at_least(hierarchy, published) -> dict[int, int]:
+    """What each team's shown figures say about how many of it answered: a question's n plus its
+    "don't know" count is a floor."""
+    floor: dict[int, int] = defaultdict(int)
+    for result in published.results.values():
+        for team_id, cell in result.own.items():
+            if cell.shown is not None:
+                floor[team_id] = max(floor[team_id], cell.shown.n + (cell.dont_know or 0))
+    return floor
+
+
+def _theme_rows(campaign, hierarchy, published, branch_cells) -> list[tuple]:
+    """Theme figures for the heatmap: per branch from its shown roll-ups, per team from its own cells."""
+    framework = framework_for(campaign.instrument, "da")
+    items = items_by_key(campaign.instrument)
+    rows = []
+    for team_id in hierarchy.team_ids:
+        for scope in RollupTheme.Scope:
+            for theme in framework.themes:
+                needs, approximate = [], False
+                for need in theme.needs:
+                    item_id = items[need.key].pk
+                    cells = []
+                    for scale in (Scale.IMPORTANCE, Scale.EXPERIENCE):
+                        if scope == RollupTheme.Scope.BRANCH:
+                            cells.append(branch_cells[(team_id, item_id, scale)])
+                        else:
+                            cells.append(published.results[(item_id, scale)].own[team_id])
+                    importance, experience = (figures_of(cell) for cell in cells)
+                    if not importance.withheld and not experience.withheld:
+                        approximate |= any(cell.shown.per_point != TENTHS for cell in cells)
+                    needs.append(st.NeedInput(importance=importance, experience=experience, chief_self=None))
+                figures = st.theme_figures(needs, [])
+                rows.append(
+                    (
+                        campaign.pk,
+                        team_id,
+                        scope.value,
+                        theme.key,
+                        theme.position,
+                        figures.items_scored,
+                        figures.importance,
+                        figures.experience,
+                        figures.gap,
+                        approximate and figures.importance is not None,
+                    )
+                )
+    return rows
