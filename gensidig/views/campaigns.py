@@ -83,10 +83,15 @@ def campaign_detail(request, slug: str, public_id: str):
     else:
         rounds = Round.objects.filter(campaign=campaign)
         mail = mailing.mail_status(rounds=rounds)
+        participation = live_participation(campaign=campaign)
+        # A reminder goes to everyone who has not answered, so its count is a participation count:
+        # shown only where the campaign's own count is (DESIGN.md 2.6).
+        reminders_shown = participation.answered is not None
         context |= {
-            "participation": live_participation(campaign=campaign),
+            "participation": participation,
             "mail": mail,
-            "reminders": _reminder_totals(mail),
+            "reminders": _reminder_totals(mail) if reminders_shown else [],
+            "reminders_hidden": not reminders_shown and bool(mail.reminders),
             "round_count": rounds.count(),
         }
     return render(request, "gensidig/campaigns/detail.html", context)

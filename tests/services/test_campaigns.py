@@ -24,6 +24,7 @@ from gensidig.services.results.suppression import Unit
 from gensidig.services.survey.closing import close_campaign, close_round
 from gensidig.services.survey.rounds import open_round, reissue_links
 
+from ..attackers import count_kept, figure_totals, over_narrowed, ratings_kept
 from ..factories import answer, answers_for
 from .test_suppression import leaks
 
@@ -183,6 +184,104 @@ def test_closing_computes_one_pattern_that_no_subtraction_can_undo(organisation)
     b_team = team_of(organisation, "b@k.dk")
     b_round = Round.objects.get(campaign=campaign, team=b_team)
     assert not ItemStatistic.objects.filter(round=b_round, role=Role.LEADER, withheld=False).exists()
+
+
+def stored_hierarchy(campaign):
+    """The campaign's teams as stored at close: parent and the branch of each."""
+    rows = {p.team_id: p for p in RollupParticipation.objects.filter(campaign=campaign)}
+    children = {t: [c for c, p in rows.items() if p.parent_id == t] for t in rows}
+
+    def branch(team_id):
+        found = [team_id]
+        for child in children[team_id]:
+            found += branch(child)
+        return found
+
+    return rows, {t: branch(t) for t in rows}
+
+
+def test_an_independent_solver_finds_no_hidden_figure_narrowed_past_its_protection_for_any_reader(organisation):
+    """Every leaders' question and the participation counts, as stored, attacked with HiGHS.
+
+    Readers: HR (every shown figure) and each chief (their teams and everything below, knowing how
+    many of their own team answered). Ratings: the sum of each team's answers, with its true n.
+    """
+    campaign = new_campaign(organisation)
+    launch_campaign(campaign=campaign)
+    answer_campaign(campaign, skip={"c5@k.dk", "a1x5@k.dk", "a6@k.dk"})
+    close_campaign(campaign=campaign)
+    rows, branch = stored_hierarchy(campaign)
+    team_of_round = dict(Round.objects.filter(campaign=campaign).values_list("pk", "team_id"))
+    n = {}
+    for counter in RatingCounter.objects.filter(round__campaign=campaign, role=Role.LEADER):
+        n[(team_of_round[counter.round_id], counter.item_id, counter.scale)] = st.answered(counter.counts)
+    own = {
+        (team_of_round[r.round_id], r.item_id, r.scale): r
+        for r in ItemStatistic.objects.filter(round__campaign=campaign, role=Role.LEADER)
+    }
+    rollup = {(r.team_id, r.item_id, r.scale): r for r in RollupStatistic.objects.filter(campaign=campaign)}
+    questions = {(item_id, scale) for (_t, item_id, scale) in n}
+    assert len(questions) == 66
+    attacked = 0
+    for item_id, scale in sorted(questions):
+        bounds = {t: (n[(t, item_id, scale)], 5 * n[(t, item_id, scale)]) for t in rows}
+        facts, hidden = [], []
+        for team_id in rows:
+            cell = own[(team_id, item_id, scale)]
+            if cell.withheld:
+                hidden.append(([team_id], n[(team_id, item_id, scale)]))
+            else:
+                facts.append(
+                    (
+                        frozenset([team_id]),
+                        *figure_totals(
+                            n=cell.n,
+                            mean=cell.mean,
+                            precision=cell.precision,
+                            sd=cell.sd,
+                            distribution=cell.distribution,
+                        ),
+                    )
+                )
+            if len(branch[team_id]) > 1:
+                total = rollup[(team_id, item_id, scale)]
+                size = sum(n[(t, item_id, scale)] for t in branch[team_id])
+                if total.withheld:
+                    hidden.append((branch[team_id], size))
+                else:
+                    assert total.n == size
+                    facts.append(
+                        (frozenset(branch[team_id]), *figure_totals(n=size, mean=total.mean, precision=total.precision))
+                    )
+        assert not over_narrowed(bounds, facts, hidden, ratings_kept), (item_id, scale)
+        attacked += len(hidden)
+    assert attacked >= 66 * 2  # B under k, and what covers for it, in every question
+
+    chiefs = {}
+    for team in Team.objects.filter(pk__in=rows):
+        chiefs.setdefault(team.chief_id, []).append(team.pk)
+    answered = {
+        t: Round.objects.get(campaign=campaign, team_id=t).invitations.filter(role=Role.LEADER, used=True).count()
+        for t in rows
+    }
+    for chief, led in [(None, [t for t, p in rows.items() if p.parent_id is None]), *chiefs.items()]:
+        seen = sorted({m for t in led for m in branch[t]})
+        bounds = {t: (0, rows[t].invited) for t in seen}
+        facts, hidden = [], []
+        for t in seen:
+            if rows[t].answered is None:
+                hidden.append(([t], rows[t].invited))
+            else:
+                facts.append((frozenset([t]), rows[t].answered, rows[t].answered))
+            if len(branch[t]) > 1:
+                if rows[t].branch_answered is None:
+                    hidden.append((branch[t], rows[t].branch_invited))
+                else:
+                    facts.append((frozenset(branch[t]), rows[t].branch_answered, rows[t].branch_answered))
+        known = {} if chief is None else {t: answered[t] for t in led}
+        assert not over_narrowed(bounds, facts, hidden, count_kept, known), chief
+        if chief is None:
+            assert hidden  # HR has hidden counts to attack
 
 
 def test_a_team_under_k_included_in_a_campaign_still_gets_its_chiefs_own_answers(organisation):

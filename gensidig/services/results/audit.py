@@ -289,8 +289,8 @@ def audit(table: Table, rule: Rule, readers: Iterable[Reader] = (Reader(),)) -> 
 
     Each reader sees the published table, or the part of it below the teams they see, and may know
     own cells besides. A cell a reader knows is not checked for them; a cell is safe for them when
-    `rule` holds for its interval, or when the interval is what the figures they see say about it
-    one by one.
+    `rule` holds for its interval, when the interval is what the figures they see say about it
+    one by one, or when it is what they know without any figure (their own cells, and the bounds).
     """
     findings = []
     for reader in readers:
@@ -298,6 +298,18 @@ def audit(table: Table, rule: Rule, readers: Iterable[Reader] = (Reader(),)) -> 
         known = {key: value for key, value in reader.known.items() if key in view.index}
         findings += _audit_view(view, rule, known)
     return findings
+
+
+def _known_anyway(table: Table, members: list, known: Mapping) -> Interval:
+    """What a reader knows of a cell without any published figure: their own cells, and the rest's bounds."""
+    lo = hi = 0
+    for member in members:
+        if member in known:
+            lo, hi = lo + known[member], hi + known[member]
+        else:
+            natural = table.index[member].natural
+            lo, hi = lo + natural[0], hi + natural[1]
+    return lo, hi
 
 
 def _audit_view(table: Table, rule: Rule, known: Mapping) -> list[Finding]:
@@ -315,7 +327,7 @@ def _audit_view(table: Table, rule: Rule, known: Mapping) -> list[Finding]:
         if rule(size, *interval):
             continue
         direct = direct_range(table, kind, key, natural_totals)
-        if interval == direct:
+        if interval == direct or interval == _known_anyway(table, members, known):
             continue
         findings.append(Finding(kind, key, interval, direct, size, role=tuple(sorted(known, key=repr))))
     return findings
