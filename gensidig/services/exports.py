@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from gensidig.formatting import one_decimal
-from gensidig.services.report_charts import too_few
+from gensidig.models.choices import Precision
+from gensidig.services.report_charts import too_few, withheld_note
 from gensidig.services.reports import Figure, Report, ThemeReport
 from gensidig.services.results.trends import Trend, trend_for
 
@@ -83,8 +84,18 @@ def _theme_rows(theme: ThemeReport, trend: Trend) -> list[FigureRow]:
     add(whole, leaders, difference, _signed(stat.mirror_gap))
 
     for need in theme.needs:
-        add(need.title, leaders, _("Importance"), *_figure(need.importance, trend, need.key, "importance"))
-        add(need.title, leaders, _("Experience"), *_figure(need.experience, trend, need.key, "experience"))
+        add(
+            need.title,
+            leaders,
+            _measure(_("Importance"), need.importance),
+            *_figure(need.importance, trend, need.key, "importance"),
+        )
+        add(
+            need.title,
+            leaders,
+            _measure(_("Experience"), need.experience),
+            *_figure(need.experience, trend, need.key, "experience"),
+        )
         add(need.title, leaders, gap, _signed(need.gap))
         if not need.experience.withheld:
             add(need.title, leaders, _("Spread of experience (standard deviation)"), _one(need.experience.sd))
@@ -97,15 +108,27 @@ def _theme_rows(theme: ThemeReport, trend: Trend) -> list[FigureRow]:
     for exp in theme.expectations:
         add(exp.title, chief, chief_importance, _one(exp.chief_importance))
         add(exp.title, chief, chief_fulfilment, _one(exp.chief_fulfilment))
-        add(exp.title, leaders, leaders_fulfilment, *_figure(exp.leaders_fulfilment, trend, exp.key, "fulfilment"))
+        add(
+            exp.title,
+            leaders,
+            _measure(leaders_fulfilment, exp.leaders_fulfilment),
+            *_figure(exp.leaders_fulfilment, trend, exp.key, "fulfilment"),
+        )
         add(exp.title, leaders, difference, _signed(exp.mirror_gap))
     return rows
+
+
+def _measure(measure: str, figure: Figure) -> str:
+    """The measure's name, and how exactly it is shown where that is less than to a tenth."""
+    if not figure.approximate:
+        return measure
+    return _("%(measure)s, %(precision)s") % {"measure": measure, "precision": Precision(figure.precision).label}
 
 
 def _figure(figure: Figure, trend: Trend, key: str, scale: str) -> tuple:
     """(value, n, change) of a leaders' mean: the note if withheld, n only beside a distribution."""
     if figure.withheld:
-        return too_few(), None, None
+        return withheld_note(figure), None, None
     change = _signed(trend.item(key, scale)) if trend.previous else None
     return _one(figure.mean), figure.n if figure.distribution else None, change
 
@@ -154,8 +177,9 @@ def about(*, report: Report) -> list[tuple[str, str]]:
         report.k,
     ) % {"k": report.k, "note": too_few()}
     rules = _(
-        "Distributions are shown from 5 answers, in three groups up to 7 and the full scale from 8; the "
-        "smallest and largest answers are never shown. Comments are never part of an export."
+        "Distributions are shown from 5 answers, in three groups up to 7 and the full scale from 8. Where "
+        "the spread or the groups, together with the average, would tell both the lowest and the highest "
+        "answer anyone gave, they are left out. Comments are never part of an export."
     )
     rows = [
         (_("Team"), round_.team.name),
@@ -169,6 +193,23 @@ def about(*, report: Report) -> list[tuple[str, str]]:
         (_("Anonymity threshold"), str(report.k)),
         (_("What is left out"), f"{withheld} {rules}"),
     ]
+    if summary.coarsened or summary.hidden_for_history:
+        rows.append(
+            (
+                _("Shown less exactly"),
+                _(
+                    "Only %(n)s leaders differ between this round and an earlier one whose figures are still "
+                    "shown; so that the two cannot be subtracted to reveal their answers, %(coarse)s figures are "
+                    "shown to the nearest half or whole point (the measure says which) and %(hidden)s are not "
+                    "shown. Changes since the earlier round are worked out from the figures as shown."
+                )
+                % {
+                    "n": summary.changed_leaders,
+                    "coarse": summary.coarsened,
+                    "hidden": summary.hidden_for_history,
+                },
+            )
+        )
     if summary.hidden_to_protect_others:
         rows.append(
             (

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from gensidig.models.choices import Withheld
 from gensidig.services import charts
 from gensidig.services.reports import Report, ThemeReport
 
@@ -30,6 +31,15 @@ def mirror_series() -> list[charts.Series]:
 
 def too_few() -> str:
     return _("Too few answers to show")
+
+
+def withheld_note(figure) -> str:
+    """Why a leaders' figure is not shown, in the words of the report's tables."""
+    if figure.withheld_because == Withheld.PATTERN:
+        return _("Not shown, to protect a smaller group")
+    if figure.withheld_because == Withheld.HISTORY:
+        return _("Not shown, as the team changed little")
+    return too_few()
 
 
 def overview_chart(report: Report) -> SafeString:

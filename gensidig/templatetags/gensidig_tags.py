@@ -53,13 +53,20 @@ def heat_bucket(value) -> int:
 
 @register.simple_tag
 def item_change(trend, key: str, scale: str) -> str:
-    """The change in a leaders' mean since the previous round, or a dash if either was withheld."""
-    return signed(trend.item(key, scale)) if trend and trend.previous else ""
+    """The change in a leaders' mean since the previous round, or a dash if either was withheld;
+    marked ≈ where either round shows the mean less exactly than to a tenth."""
+    if not trend or not trend.previous:
+        return ""
+    change = trend.item(key, scale)
+    return ("≈" if change is not None and trend.item_is_approximate(key, scale) else "") + signed(change)
 
 
 @register.simple_tag
 def theme_change(trend, key: str, measure: str) -> str:
-    return signed(trend.theme(key, measure)) if trend and trend.previous else ""
+    if not trend or not trend.previous:
+        return ""
+    change = trend.theme(key, measure)
+    return ("≈" if change is not None and trend.theme_is_approximate(key) else "") + signed(change)
 
 
 @register.filter

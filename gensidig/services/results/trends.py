@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from gensidig.models import ItemStatistic, Round, RoundSummary
-from gensidig.models.choices import Role, RoundStatus, Scale
+from gensidig.models.choices import Precision, Role, RoundStatus, Scale
 
 
 @dataclass
@@ -15,12 +15,20 @@ class Trend:
     previous: Round | None
     items: dict[tuple[str, str], float] = field(default_factory=dict)  # (item key, scale) -> change
     themes: dict[str, dict[str, float]] = field(default_factory=dict)  # theme -> {"importance": ..., ...}
+    # Questions where either round shows its mean less exactly than to a tenth (services.results.history).
+    approximate: set[tuple[str, str]] = field(default_factory=set)
 
     def item(self, key: str, scale: str) -> float | None:
         return self.items.get((key, scale))
 
     def theme(self, key: str, measure: str) -> float | None:
         return self.themes.get(key, {}).get(measure)
+
+    def item_is_approximate(self, key: str, scale: str) -> bool:
+        return (key, scale) in self.approximate
+
+    def theme_is_approximate(self, key: str) -> bool:
+        return any(item_key.split(".", 1)[0] == key for item_key, _scale in self.approximate)
 
 
 def previous_round(round_: Round) -> Round | None:
@@ -38,19 +46,23 @@ def trend_for(round_: Round) -> Trend:
 
     Items are matched by their key, so a later instrument version that keeps an item's key keeps
     its trend. A figure withheld in either round has no change: a change must never reveal what
-    the threshold hid.
+    the threshold hid. The means are stored as they are shown, so each change is the difference
+    of the two figures a reader sees, and never more exact than the rounds allow.
     """
     previous = previous_round(round_)
     if previous is None:
         return Trend(previous=None)
     means: dict[int, dict[tuple[str, str], float]] = {round_.pk: {}, previous.pk: {}}
-    for round_id, key, scale, mean in ItemStatistic.objects.filter(
+    coarse: set[tuple[str, str]] = set()
+    for round_id, key, scale, mean, precision in ItemStatistic.objects.filter(
         round_id__in=means, role=Role.LEADER, withheld=False
-    ).values_list("round_id", "item__key", "scale", "mean"):
+    ).values_list("round_id", "item__key", "scale", "mean", "precision"):
         means[round_id][(key, scale)] = mean
+        if precision != Precision.TENTH:
+            coarse.add((key, scale))
     now, then = means[round_.pk], means[previous.pk]
     items = {question: now[question] - then[question] for question in now.keys() & then.keys()}
-    return Trend(previous=previous, items=items, themes=_theme_changes(items))
+    return Trend(previous=previous, items=items, themes=_theme_changes(items), approximate=coarse & items.keys())
 
 
 def _theme_changes(items: dict[tuple[str, str], float]) -> dict[str, dict[str, float]]:
