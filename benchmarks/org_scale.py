@@ -292,6 +292,31 @@ def helper_smtp() -> None:
 # --- The steps, run inside Django in a helper process ------------------------------------------------
 
 
+@contextlib.contextmanager
+def timed_parts(parts: dict):
+    """Time, in total, every call to some functions (module, name) while the block runs; yields name -> seconds."""
+    seconds = dict.fromkeys(parts, 0.0)
+    originals = {name: getattr(module, attribute) for name, (module, attribute) in parts.items()}
+
+    def timing(name, original):
+        def wrapper(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                seconds[name] += time.perf_counter() - started
+
+        return wrapper
+
+    for name, (module, attribute) in parts.items():
+        setattr(module, attribute, timing(name, originals[name]))
+    try:
+        yield seconds
+    finally:
+        for name, (module, attribute) in parts.items():
+            setattr(module, attribute, originals[name])
+
+
 class StatementCounter:
     """Counts the SQL statements a step runs, and the writes among them (a Django execute wrapper)."""
 
@@ -535,22 +560,36 @@ def helper_run() -> None:
     record.check(f"answers stored: {used:,} invitations used = {answered:,} submitted", used == answered)
 
     ballots = Ballot.objects.filter(round__campaign=campaign).count()
-    counting = {}
-    original_count_ballots = closing.count_ballots
+    from gensidig.services.results import audit, figures, participation
 
-    def timed_count_ballots(**kwargs):
-        started = time.perf_counter()
-        try:
-            return original_count_ballots(**kwargs)
-        finally:
-            counting["seconds"] = time.perf_counter() - started
-
-    closing.count_ballots = timed_count_ballots
-    label = "close_campaign (ballots opened and counted, team figures, roll-ups, suppression)"
-    with record.step(label, count=len(rounds), unit="rounds"):
+    parts = {
+        "counting": (closing, "count_ballots"),
+        "questions": (figures, "protect_question"),
+        "audit": (audit, "audit"),
+        "participation": (participation, "protect_participation"),
+    }
+    label = "close_campaign (ballots opened and counted, team figures, roll-ups, suppression, audit)"
+    with timed_parts(parts) as seconds, record.step(label, count=len(rounds), unit="rounds"):
         close_campaign(campaign=campaign)
-    closing.count_ballots = original_count_ballots
-    record.add(Step(f"  of which opening and counting {ballots:,} ballots", ballots, "ballots", counting["seconds"]))
+    record.add(Step(f"  of which opening and counting {ballots:,} ballots", ballots, "ballots", seconds["counting"]))
+    questions = (
+        ItemStatistic.objects.filter(round__campaign=campaign, role=Role.LEADER)
+        .values("item", "scale")
+        .distinct()
+        .count()
+    )
+    record.add(
+        Step(
+            f"  of which protecting {questions} questions (pattern, rule 3, earlier rounds, audit)",
+            questions,
+            "questions",
+            seconds["questions"],
+        )
+    )
+    record.add(
+        Step("  of which the participation counts (pattern, audit for every reader)", 1, "", seconds["participation"])
+    )
+    record.add(Step("  of which the audits themselves (both)", 1, "", seconds["audit"]))
     campaign.refresh_from_db()
     shown = Q(withheld=False)
     items = ItemStatistic.objects.filter(round__campaign=campaign, role=Role.LEADER)

@@ -53,6 +53,19 @@ class Node:
 
 
 @dataclass(frozen=True)
+class Reader:
+    """Someone who reads the table: what part of it they see, and what they know besides.
+
+    `sees` names the teams whose branches they see (a chief: their own teams and everything below);
+    None is the whole table (HR). `known` holds own cells they know anyway, with their true values
+    (a chief knows how many of their own team answered).
+    """
+
+    sees: frozenset | None = None
+    known: Mapping = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Finding:
     """A hidden cell that a reader can pin down more narrowly than the rule allows."""
 
@@ -62,6 +75,7 @@ class Finding:
     direct: Interval
     size: int
     role: tuple = ()  # the own cells the reader knows besides what is published
+    reader: Reader | None = None  # who found it
 
     def __str__(self) -> str:
         who = f" for a reader who knows {list(self.role)}" if self.role else ""
@@ -256,19 +270,6 @@ def hidden_cells(table: Table) -> list[tuple[str, Hashable]]:
     return cells
 
 
-@dataclass(frozen=True)
-class Reader:
-    """Someone who reads the table: what part of it they see, and what they know besides.
-
-    `sees` names the teams whose branches they see (a chief: their own teams and everything below);
-    None is the whole table (HR). `known` holds own cells they know anyway, with their true values
-    (a chief knows how many of their own team answered).
-    """
-
-    sees: frozenset | None = None
-    known: Mapping = field(default_factory=dict)
-
-
 def subtable(table: Table, roots: Iterable) -> Table:
     """The branches below `roots`, as a reader who sees only those branches sees the table."""
     keep: list = []
@@ -296,8 +297,27 @@ def audit(table: Table, rule: Rule, readers: Iterable[Reader] = (Reader(),)) -> 
     for reader in readers:
         view = table if reader.sees is None else subtable(table, sorted(reader.sees, key=repr))
         known = {key: value for key, value in reader.known.items() if key in view.index}
-        findings += _audit_view(view, rule, known)
+        findings += [
+            Finding(f.kind, f.key, f.interval, f.direct, f.size, f.role, reader) for f in _audit_view(view, rule, known)
+        ]
     return findings
+
+
+def passes(table: Table, rule: Rule, reader: Reader, kind: str, key) -> tuple[bool, Interval]:
+    """Whether one hidden cell is safe for one reader, and its interval for them."""
+    view = table if reader.sees is None else subtable(table, sorted(reader.sees, key=repr))
+    if key not in view.index:
+        return True, EVERYTHING
+    known = {k: v for k, v in reader.known.items() if k in view.index}
+    result = ranges(view, known)
+    whole = kind == "total" or view.is_leaf(key)
+    interval = result.total[key] if whole else result.own[key]
+    if (kind == "own" and view.index[key].own is not None) or (
+        kind == "total" and not view.is_leaf(key) and view.index[key].total is not None
+    ):
+        return True, interval  # shown now
+    finding = _check(view, rule, known, result, _natural_totals(view), _sizes(view), kind, key)
+    return finding is None, interval
 
 
 def _known_anyway(table: Table, members: list, known: Mapping) -> Interval:
@@ -318,16 +338,22 @@ def _audit_view(table: Table, rule: Rule, known: Mapping) -> list[Finding]:
     result = ranges(table, known)
     findings = []
     for kind, key in hidden_cells(table):
-        whole = kind == "total" or table.is_leaf(key)
-        members = table.branch(key) if whole else [key]
-        if all(member in known for member in members):
-            continue
-        interval = result.total[key] if whole else result.own[key]
-        size = sizes[key] if whole else table.index[key].size
-        if rule(size, *interval):
-            continue
-        direct = direct_range(table, kind, key, natural_totals)
-        if interval == direct or interval == _known_anyway(table, members, known):
-            continue
-        findings.append(Finding(kind, key, interval, direct, size, role=tuple(sorted(known, key=repr))))
+        finding = _check(table, rule, known, result, natural_totals, sizes, kind, key)
+        if finding is not None:
+            findings.append(finding)
     return findings
+
+
+def _check(table, rule, known, result, natural_totals, sizes, kind, key) -> Finding | None:
+    whole = kind == "total" or table.is_leaf(key)
+    members = table.branch(key) if whole else [key]
+    if all(member in known for member in members):
+        return None
+    interval = result.total[key] if whole else result.own[key]
+    size = sizes[key] if whole else table.index[key].size
+    if rule(size, *interval):
+        return None
+    direct = direct_range(table, kind, key, natural_totals)
+    if interval == direct or interval == _known_anyway(table, members, known):
+        return None
+    return Finding(kind, key, interval, direct, size, role=tuple(sorted(known, key=repr)))

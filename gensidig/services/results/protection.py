@@ -24,7 +24,7 @@ Cells only ever go from shown to hidden, so each loop ends; a table with everyth
 from __future__ import annotations
 
 from collections.abc import Collection, Hashable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from gensidig.models.choices import Withheld
 from gensidig.services.results import audit as table_audit
@@ -167,7 +167,9 @@ def protect_question(
         findings = table_audit.audit(table, ratings_protected)
         if not findings:
             break
-        added = _complements(findings, hierarchy, pattern, units_n={u.key: u.n for u in units})
+        added = _complements(
+            findings, hierarchy, pattern, units_n={u.key: u.n for u in units}, table=table, rule=ratings_protected
+        )
         if not added:
             raise AssertionError(f"The audit found {findings[0]} and nothing is left to hide.")
         by_audit += len(added)
@@ -228,35 +230,55 @@ def _complements(
     pattern: Pattern,
     *,
     units_n: Mapping,
+    table: table_audit.Table,
+    rule,
     top: bool = False,
 ) -> set[tuple[str, Hashable]]:
-    """One more cell to hide for each finding: the smallest shown term of an equation the cell is in.
+    """One more cell to hide for some findings: a shown term of an equation the cell is in.
 
     An equation is a team with teams below it: its own cell and its children's totals add up to its
-    total. The terms of the cell's own equations come first, then (where all of those are hidden)
-    the equations next to them through hidden totals, and so on outwards. Within one ring the
-    smallest component goes first (the own cell before a branch at equal size, then key order, as
-    the pattern chooses), then the equation's total. A cell some reader already knows never
-    protects anything for that reader, so it is not chosen for a finding of theirs. With `top`, the
-    roots' totals form one more equation (the reminder counts bound their sum).
+    total. The terms of the cell's own equations come first, then (where all of those are hidden, or
+    hiding them would not help) the equations next to them through hidden totals, and so on
+    outwards. Within one ring, the cheapest term whose hiding makes the cell safe for the reader
+    who found it is chosen -- the smallest component first (the own cell before a branch at equal
+    size, then key order, as the pattern chooses), the equation's total last; failing that, the
+    one that widens the cell's interval most. A cell the reader already knows never protects
+    anything for them. One complement per neighbourhood per round: a second finding next to an
+    equation just changed is looked at again after the audit has run again. With `top`, the roots'
+    totals form one more equation (the reminder counts bound their sum).
     """
     chosen: set = set()
+    touched: set = set()
     for finding in findings:
-        picked = _complement_for(finding, hierarchy, pattern, units_n, exclude=chosen, top=top)
+        picked, first_ring = _complement_for(
+            finding, hierarchy, pattern, units_n, table, rule, exclude=chosen, top=top, touched=touched
+        )
         if picked is not None:
             chosen.add(picked)
+            touched.update(first_ring)
     return chosen
 
 
-def _complement_for(finding, hierarchy: _Hierarchy, pattern: Pattern, units_n: Mapping, exclude: set, top: bool):
+def _hidden(table: table_audit.Table, term) -> table_audit.Table:
+    kind, unit = term
+    nodes = []
+    for node in table.nodes:
+        if node.key == unit:
+            node = replace(node, own=None) if kind == "own" or table.is_leaf(unit) else replace(node, total=None)
+        nodes.append(node)
+    return table_audit.Table(nodes, top=table.top)
+
+
+def _complement_for(finding, hierarchy, pattern, units_n, table, rule, *, exclude, top, touched):
     key, known = finding.key, set(finding.role)
-    cell = ("own", key) if finding.kind == "own" else ("total", key) if not hierarchy.leaf(key) else ("own", key)
+    cell = ("own", key) if finding.kind == "own" or hierarchy.leaf(key) else ("total", key)
+    reader = finding.reader or table_audit.Reader()
 
     def shown(term) -> bool:
         kind, unit = term
-        if hierarchy.leaf(unit):
+        if hierarchy.leaf(unit) or kind == "own":
             return pattern.own_shown(unit) and unit not in known
-        return (pattern.own_shown(unit) and unit not in known) if kind == "own" else pattern.total_shown(unit)
+        return pattern.total_shown(unit)
 
     def equations_of(term) -> list:
         kind, unit = term
@@ -277,32 +299,44 @@ def _complement_for(finding, hierarchy: _Hierarchy, pattern: Pattern, units_n: M
         own = [] if equation is _TOP else [("own", equation)]
         return own + [("own", unit) if hierarchy.leaf(unit) else ("total", unit) for unit in units]
 
-    ring, seen = equations_of(cell), set()
+    def size_of(term) -> int:
+        return units_n[term[1]] if term[0] == "own" else _branch_n(hierarchy, term[1], units_n)
+
+    first_ring = equations_of(cell)
+    if touched.intersection(first_ring):
+        return None, first_ring
+    old_lo, old_hi = finding.interval
+    ring, seen = first_ring, set()
     while ring:
         seen.update(ring)
-        components, totals, hidden_totals = [], [], []
+        candidates, hidden_totals = [], []
         for equation in ring:
             for order, term in enumerate(terms_of(equation)):
                 if term == cell or term in exclude:
                     continue
                 if shown(term):
-                    size = units_n[term[1]] if term[0] == "own" else _branch_n(hierarchy, term[1], units_n)
-                    components.append((size, min(order, 1), repr(term[1]), term))
+                    candidates.append((0, size_of(term), min(order, 1), repr(term[1]), term))
                 elif term[0] == "total":
                     hidden_totals.append(term)
             if equation is _TOP:
                 continue
             whole = ("total", equation)
             if whole != cell and whole not in exclude and shown(whole):
-                totals.append((_branch_n(hierarchy, equation, units_n), repr(equation), whole))
+                candidates.append((1, size_of(whole), 0, repr(equation), whole))
             elif whole != cell:
                 hidden_totals.append(whole)
-        if components:
-            return min(components)[-1]
-        if totals:
-            return min(totals)[-1]
+        best = None
+        for *_cost, term in sorted(candidates):
+            safe, (lo, hi) = table_audit.passes(_hidden(table, term), rule, reader, *cell)
+            if safe:
+                return term, first_ring
+            gain = (old_lo - lo) + (hi - old_hi)
+            if gain > 0 and (best is None or gain > best[0]):
+                best = (gain, term)
+        if best is not None:
+            return best[1], first_ring
         ring = [e for term in hidden_totals for e in equations_of(term) if e not in seen]
-    return None
+    return None, first_ring
 
 
 def _branch_n(hierarchy: _Hierarchy, key, units_n: Mapping) -> int:
@@ -390,7 +424,9 @@ def protect_participation(
                 total_shown=frozenset(t.key for t in teams if pattern.total_shown(t.key)),
                 hidden_by_audit=by_audit,
             )
-        added = _complements(findings, hierarchy, pattern, units_n=units_n, top=top is not None)
+        added = _complements(
+            findings, hierarchy, pattern, units_n=units_n, table=table, rule=count_protected, top=top is not None
+        )
         if not added:
             raise AssertionError(f"The audit found {findings[0]} and nothing is left to hide.")
         by_audit += len(added)
