@@ -16,7 +16,10 @@ helper process that uses `gensidig.services` directly:
   number of invitations;
 * answering a share of the invitations at service level (`submit_answers`; preparation for the
   next step, bounded in time) and closing the campaign (`close_campaign`: every team's figures
-  and the roll-ups under one suppression pattern).
+  and the roll-ups under one suppression pattern, audited; the table says how long counting the
+  ballots, protecting the questions, the participation counts and the audits themselves took);
+* a year later, with one leader in fifty gone: a second campaign launched (no e-mail this time),
+  answered and closed, where every team is compared with last year's round (earlier rounds).
 
 It prints one table per database: each step's wall-clock seconds, a rate where one makes sense,
 and the SQL statements (and writes among them) the step ran. This is a measurement: the exit
@@ -374,6 +377,121 @@ class Recorder:
 WARM_UP_CSV = "E-mail;Navn;Leders e-mail;Enhed\r\nA@x.example;A;;X\r\nb@x.example;B;a@x.example;X\r\n"
 
 
+def answer_share(campaign, rng, spec, record, label: str = "") -> int:
+    """A share of the campaign's leaders and chiefs answer, at service level (bounded in time)."""
+    from gensidig.models import Campaign, Invitation
+    from gensidig.models.choices import Role
+    from gensidig.services.survey.answering import submit_answers, ticket_for
+    from gensidig.services.survey.instruments import framework_for
+    from gensidig.services.survey.questions import Answers, questions_for
+
+    instrument = Campaign.objects.get(pk=campaign.pk).instrument
+    questions = {role: questions_for(instrument=instrument, role=role) for role in (Role.LEADER, Role.CHIEF)}
+    themes = [theme.key for theme in framework_for(instrument, "da").themes]
+    by_group: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for pk, round_id, role in (
+        Invitation.objects.filter(round__campaign=campaign)
+        .order_by("round_id", "pk")
+        .values_list("pk", "round_id", "role")
+    ):
+        by_group[(round_id, role)].append(pk)
+    share = spec["answer_share"]
+    answering = []
+    for (_round_id, role), ids in by_group.items():
+        for pk in rng.sample(ids, round(share * len(ids))):
+            ratings = {q: rng.choices(range(6), weights=(3, 4, 8, 20, 35, 30))[0] for q in questions[role]}
+            comments = {}
+            if role == Role.LEADER and rng.random() < 1 / 3:
+                comments[rng.choice(themes)] = rng.choice(COMMENT_PHRASES)
+            answering.append((pk, Answers(ratings=ratings, comments=comments)))
+    give_up_at = time.perf_counter() + spec["answer_seconds"]
+    answered = 0
+    step_label = f"{label}answer {share:.0%} of leaders and chiefs (submit_answers; preparation, <= {spec['answer_seconds']:g} s)"
+    with record.step(step_label, unit="answers") as step:
+        for pk, answers in answering:
+            if time.perf_counter() > give_up_at:
+                break
+            submit_answers(ticket=ticket_for(invitation_id=pk), answers=answers)
+            answered += 1
+        step.count = answered
+    if answered < len(answering):
+        step.note = f"stopped by the time limit: {answered:,} of {len(answering):,}"
+    used = Invitation.objects.filter(round__campaign=campaign, used=True).count()
+    record.counts.update({f"{label}answered": answered, f"{label}planned_answers": len(answering)})
+    record.check(f"{label}answers stored: {used:,} invitations used = {answered:,} submitted", used == answered)
+    return answered
+
+
+def close_timed(campaign, record, *, answered: int, rounds: int, label: str) -> None:
+    """Close the campaign, timing its parts: counting, protecting the questions, participation, audits."""
+    from django.db.models import Q
+
+    from gensidig.models import (
+        Ballot,
+        CampaignStatus,
+        ItemStatistic,
+        RatingCounter,
+        RollupParticipation,
+        RollupStatistic,
+        Round,
+    )
+    from gensidig.models.choices import Role
+    from gensidig.services.results import audit, figures, participation
+    from gensidig.services.survey import closing
+    from gensidig.services.survey.closing import close_campaign
+
+    ballots = Ballot.objects.filter(round__campaign=campaign).count()
+    parts = {
+        "counting": (closing, "count_ballots"),
+        "questions": (figures, "protect_question"),
+        "audit": (audit, "audit"),
+        "participation": (participation, "protect_participation"),
+    }
+    label = f"{label} (ballots opened and counted, team figures, roll-ups, suppression, audit)"
+    with timed_parts(parts) as seconds, record.step(label, count=rounds, unit="rounds"):
+        close_campaign(campaign=campaign)
+    record.add(Step(f"  of which opening and counting {ballots:,} ballots", ballots, "ballots", seconds["counting"]))
+    questions = (
+        ItemStatistic.objects.filter(round__campaign=campaign, role=Role.LEADER)
+        .values("item", "scale")
+        .distinct()
+        .count()
+    )
+    record.add(
+        Step(
+            f"  of which protecting {questions} questions (pattern, rule 3, earlier rounds, audit)",
+            questions,
+            "questions",
+            seconds["questions"],
+        )
+    )
+    record.add(
+        Step("  of which the participation counts (pattern, audit for every reader)", 1, "", seconds["participation"])
+    )
+    record.add(Step("  of which the audits themselves (both)", 1, "", seconds["audit"]))
+    campaign.refresh_from_db()
+    if "item_rows" not in record.counts:
+        shown = Q(withheld=False)
+        items = ItemStatistic.objects.filter(round__campaign=campaign, role=Role.LEADER)
+        rollups = RollupStatistic.objects.filter(campaign=campaign)
+        record.counts.update(
+            item_rows=items.count(),
+            item_rows_shown=items.filter(shown).count(),
+            rollup_rows=rollups.count(),
+            rollup_rows_shown=rollups.filter(shown).count(),
+            participation_rows=RollupParticipation.objects.filter(campaign=campaign).count(),
+        )
+    record.check(
+        f"{label.split(' (')[0]}: every round closed, every ballot counted and deleted, the roll-ups stored",
+        campaign.status == CampaignStatus.CLOSED
+        and not Round.objects.filter(campaign=campaign, closed_on__isnull=True).exists()
+        and ballots == answered
+        and not Ballot.objects.filter(round__campaign=campaign).exists()
+        and RatingCounter.objects.filter(round__campaign=campaign).exists()
+        and RollupStatistic.objects.filter(campaign=campaign).exists(),
+    )
+
+
 def helper_run() -> None:
     """Every timed step on one database; prints a STEP line per step and the results as JSON."""
     spec = json.load(sys.stdin)
@@ -381,22 +499,15 @@ def helper_run() -> None:
     import datetime
 
     from django.db import connection
-    from django.db.models import Count, Q
+    from django.db.models import Count
     from django.utils import timezone
 
     from gensidig.models import (
-        Ballot,
-        Campaign,
-        CampaignStatus,
         Invitation,
         InvitationMail,
         ItemStatistic,
         MailStatus,
         Person,
-        RatingCounter,
-        RollupParticipation,
-        RollupStatistic,
-        Round,
         RoundKey,
         Team,
         TeamMembership,
@@ -405,11 +516,7 @@ def helper_run() -> None:
     from gensidig.services.campaigns import create_campaign, launch_campaign
     from gensidig.services.mail.outbox import send_invitations
     from gensidig.services.orgchart import apply_import, plan_import, read_chart
-    from gensidig.services.survey import closing
-    from gensidig.services.survey.answering import submit_answers, ticket_for
-    from gensidig.services.survey.closing import close_campaign
-    from gensidig.services.survey.instruments import current_instrument, framework_for
-    from gensidig.services.survey.questions import Answers, questions_for
+    from gensidig.services.survey.instruments import current_instrument
 
     record = Recorder()
     people, teams = spec["people"], spec["teams"]
@@ -524,91 +631,41 @@ def helper_run() -> None:
     # Preparation for closing, not part of the requirement: a share of leaders and chiefs answer,
     # at service level, with varied values and a comment from about one leader in three.
     rng = random.Random(spec["seed"])
-    instrument = Campaign.objects.get(pk=campaign.pk).instrument
-    questions = {role: questions_for(instrument=instrument, role=role) for role in (Role.LEADER, Role.CHIEF)}
-    themes = [theme.key for theme in framework_for(instrument, "da").themes]
-    by_group: dict[tuple[int, str], list[int]] = defaultdict(list)
-    for pk, round_id, role in (
-        Invitation.objects.filter(round__campaign=campaign)
-        .order_by("round_id", "pk")
-        .values_list("pk", "round_id", "role")
-    ):
-        by_group[(round_id, role)].append(pk)
-    share = spec["answer_share"]
-    answering = []
-    for (_round_id, role), ids in by_group.items():
-        for pk in rng.sample(ids, round(share * len(ids))):
-            ratings = {q: rng.choices(range(6), weights=(3, 4, 8, 20, 35, 30))[0] for q in questions[role]}
-            comments = {}
-            if role == Role.LEADER and rng.random() < 1 / 3:
-                comments[rng.choice(themes)] = rng.choice(COMMENT_PHRASES)
-            answering.append((pk, Answers(ratings=ratings, comments=comments)))
-    give_up_at = time.perf_counter() + spec["answer_seconds"]
-    answered = 0
-    label = f"answer {share:.0%} of leaders and chiefs (submit_answers; preparation, <= {spec['answer_seconds']:g} s)"
-    with record.step(label, unit="answers") as step:
-        for pk, answers in answering:
-            if time.perf_counter() > give_up_at:
-                break
-            submit_answers(ticket=ticket_for(invitation_id=pk), answers=answers)
-            answered += 1
-        step.count = answered
-    if answered < len(answering):
-        step.note = f"stopped by the time limit: {answered:,} of {len(answering):,}"
-    used = Invitation.objects.filter(round__campaign=campaign, used=True).count()
-    record.counts.update(answered=answered, planned_answers=len(answering))
-    record.check(f"answers stored: {used:,} invitations used = {answered:,} submitted", used == answered)
+    answered = answer_share(campaign, rng, spec, record)
+    close_timed(campaign, record, answered=answered, rounds=len(rounds), label="close_campaign")
 
-    ballots = Ballot.objects.filter(round__campaign=campaign).count()
-    from gensidig.services.results import audit, figures, participation
-
-    parts = {
-        "counting": (closing, "count_ballots"),
-        "questions": (figures, "protect_question"),
-        "audit": (audit, "audit"),
-        "participation": (participation, "protect_participation"),
-    }
-    label = "close_campaign (ballots opened and counted, team figures, roll-ups, suppression, audit)"
-    with timed_parts(parts) as seconds, record.step(label, count=len(rounds), unit="rounds"):
-        close_campaign(campaign=campaign)
-    record.add(Step(f"  of which opening and counting {ballots:,} ballots", ballots, "ballots", seconds["counting"]))
-    questions = (
-        ItemStatistic.objects.filter(round__campaign=campaign, role=Role.LEADER)
-        .values("item", "scale")
-        .distinct()
-        .count()
+    # A year later: one leader in fifty has left, and the organisation runs the campaign again.
+    # Every team is now compared with its round of last year (services.results.history).
+    leaving = list(
+        Person.objects.filter(organisation=organisation, memberships__isnull=False, teams_led__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
-    record.add(
-        Step(
-            f"  of which protecting {questions} questions (pattern, rule 3, earlier rounds, audit)",
-            questions,
-            "questions",
-            seconds["questions"],
-        )
+    left = rng.sample(leaving, len(leaving) // 50)
+    Person.objects.filter(pk__in=left).update(active=False)
+    follow_up = create_campaign(
+        organisation=organisation,
+        name="Ledelsesevaluering 2028",
+        root_team=None,
+        opens_on=timezone.localdate(now),
+        closes_at=now + datetime.timedelta(days=14),
     )
-    record.add(
-        Step("  of which the participation counts (pattern, audit for every reader)", 1, "", seconds["participation"])
+    follow_rounds = launch_campaign(campaign=follow_up)
+    answered = answer_share(follow_up, rng, spec, record, label="follow-up: ")
+    close_timed(
+        follow_up,
+        record,
+        answered=answered,
+        rounds=len(follow_rounds),
+        label=f"follow-up close_campaign, {len(left)} leaders left, every team compared with last year",
     )
-    record.add(Step("  of which the audits themselves (both)", 1, "", seconds["audit"]))
-    campaign.refresh_from_db()
-    shown = Q(withheld=False)
-    items = ItemStatistic.objects.filter(round__campaign=campaign, role=Role.LEADER)
-    rollups = RollupStatistic.objects.filter(campaign=campaign)
+    coarse = ItemStatistic.objects.filter(round__campaign=follow_up, role=Role.LEADER).exclude(precision="tenth")
     record.counts.update(
-        item_rows=items.count(),
-        item_rows_shown=items.filter(shown).count(),
-        rollup_rows=rollups.count(),
-        rollup_rows_shown=rollups.filter(shown).count(),
-        participation_rows=RollupParticipation.objects.filter(campaign=campaign).count(),
-    )
-    record.check(
-        "closed: every round closed, every ballot counted and deleted, the roll-ups stored",
-        campaign.status == CampaignStatus.CLOSED
-        and not Round.objects.filter(campaign=campaign, closed_on__isnull=True).exists()
-        and ballots == answered
-        and not Ballot.objects.filter(round__campaign=campaign).exists()
-        and RatingCounter.objects.filter(round__campaign=campaign).exists()
-        and record.counts["rollup_rows"] > 0,
+        follow_up_left=len(left),
+        follow_up_coarsened=coarse.count(),
+        follow_up_hidden_for_history=ItemStatistic.objects.filter(
+            round__campaign=follow_up, withheld_because="history"
+        ).count(),
     )
     if smtp is not None:
         smtp[0].stop()
@@ -827,6 +884,12 @@ def table(report: DatabaseReport, generated: float) -> str:
         f"{c['item_rows']:,}, roll-ups shown {c['rollup_rows_shown']:,} of {c['rollup_rows']:,}, "
         f"{c['participation_rows']:,} participation rows"
     )
+    if "follow_up_left" in c:
+        lines.append(
+            f"follow-up: {c['follow_up_left']:,} leaders left; {c['follow_up_coarsened']:,} team figures shown to "
+            f"the nearest half or whole point, {c['follow_up_hidden_for_history']:,} hidden, so that last year's "
+            "cannot be subtracted"
+        )
     for what, ok in report.checks:
         lines.append(f"check: {what}: {'OK' if ok else 'FAILED'}")
     return "\n".join(lines)

@@ -24,6 +24,7 @@ from gensidig.services.orgchart import apply_import, read_chart
 from gensidig.services.reports import build_report
 from gensidig.services.survey.closing import close_campaign, close_round
 from gensidig.services.survey.rounds import reissue_links
+from gensidig.services.teams import ensure_login
 
 from ..attackers import ends, fitting, lp_interval, mean_totals, totals
 from ..factories import answer, answers_for, leader_links, make_team, start_round
@@ -236,3 +237,24 @@ def test_reminder_counts_do_not_tell_hr_how_many_answered_where_that_count_is_hi
     page = client.get(reverse("gensidig:campaign", args=["k", Campaign.objects.get().public_id])).content.decode()
     assert "4 af 6" not in page and "4 of 6" not in page  # the count itself is hidden
     assert "2 sendt" not in page and "2 sent" not in page, "the reminder count says that 4 of 6 answered"
+
+
+# --- A middle manager, as a leader of their chief's team: the shared report's count --------------
+
+
+def test_a_shared_report_shows_its_leaders_the_count_only_where_the_campaigns_pattern_does():
+    units = {"u1": 6, "u2": 9, "u3": 4, "u4": 5, "u5": 4}
+    campaign = run_campaign(units, answering={"u1": 5})
+    for round_ in Round.objects.filter(campaign=campaign).select_related("summary"):
+        Round.objects.filter(pk=round_.pk).update(shared_on=round_.closed_on)
+        row = RollupParticipation.objects.get(campaign=campaign, team=round_.team)
+        leader = round_.invitations.filter(role=Role.LEADER).select_related("person").first().person
+        client = Client()
+        client.force_login(ensure_login(person=leader))
+        page = client.get(reverse("gensidig:team-report", args=[round_.public_id])).content.decode()
+        count = f"{round_.summary.leader_responses} af {round_.leaders_invited}"
+        if row.answered is None:
+            assert count not in page, f"{round_.team.name}: the shared report says {count}"
+            assert round_.summary.responses_shown is False
+        else:
+            assert count in page
