@@ -47,7 +47,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -388,22 +388,23 @@ def answer_share(campaign, rng, spec, record, label: str = "") -> int:
     instrument = Campaign.objects.get(pk=campaign.pk).instrument
     questions = {role: questions_for(instrument=instrument, role=role) for role in (Role.LEADER, Role.CHIEF)}
     themes = [theme.key for theme in framework_for(instrument, "da").themes]
-    by_group: dict[tuple[int, str], list[int]] = defaultdict(list)
-    for pk, round_id, role in (
-        Invitation.objects.filter(round__campaign=campaign)
-        .order_by("round_id", "pk")
-        .values_list("pk", "round_id", "role")
-    ):
-        by_group[(round_id, role)].append(pk)
+    # Each person answers (or not) the same way in every campaign: a follow-up where the others
+    # answered as before is the worst case for anyone who left (services.results.history).
     share = spec["answer_share"]
     answering = []
-    for (_round_id, role), ids in by_group.items():
-        for pk in rng.sample(ids, round(share * len(ids))):
-            ratings = {q: rng.choices(range(6), weights=(3, 4, 8, 20, 35, 30))[0] for q in questions[role]}
-            comments = {}
-            if role == Role.LEADER and rng.random() < 1 / 3:
-                comments[rng.choice(themes)] = rng.choice(COMMENT_PHRASES)
-            answering.append((pk, Answers(ratings=ratings, comments=comments)))
+    for pk, role, person_id in (
+        Invitation.objects.filter(round__campaign=campaign)
+        .order_by("round_id", "pk")
+        .values_list("pk", "role", "person_id")
+    ):
+        person = random.Random(hash((spec["seed"], person_id, role)))
+        if person.random() >= share:
+            continue
+        ratings = {q: person.choices(range(6), weights=(3, 4, 8, 20, 35, 30))[0] for q in questions[role]}
+        comments = {}
+        if role == Role.LEADER and rng.random() < 1 / 3:
+            comments[rng.choice(themes)] = rng.choice(COMMENT_PHRASES)
+        answering.append((pk, Answers(ratings=ratings, comments=comments)))
     give_up_at = time.perf_counter() + spec["answer_seconds"]
     answered = 0
     step_label = f"{label}answer {share:.0%} of leaders and chiefs (submit_answers; preparation, <= {spec['answer_seconds']:g} s)"
@@ -643,6 +644,7 @@ def helper_run() -> None:
     )
     left = rng.sample(leaving, len(leaving) // 50)
     Person.objects.filter(pk__in=left).update(active=False)
+    TeamMembership.objects.filter(person_id__in=left).delete()  # as an import of the new chart does
     follow_up = create_campaign(
         organisation=organisation,
         name="Ledelsesevaluering 2028",

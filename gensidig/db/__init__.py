@@ -1,1 +1,1 @@
-"""Database backends of our own (thin wrappers around Django's)."""
+"""Database helpers of our own: a thin SQLite backend, and bulk writes for the close."""

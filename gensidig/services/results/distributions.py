@@ -148,6 +148,7 @@ def extremes(candidates: Sequence[Sequence[int]]) -> tuple[frozenset[int], froze
     return lows, highs
 
 
+@lru_cache(maxsize=16384)
 def gives_away_both_ends(shown: Shown) -> bool:
     """Whether everything `shown` publishes together pins both the lowest and the highest answer,
     where the mean alone would not (rule 3: more than one possible minimum, or more than one
@@ -163,6 +164,11 @@ def gives_away_both_ends(shown: Shown) -> bool:
 
 def publication(counts: Sequence[int]) -> Shown:
     """What a shown cell with these counts of 1..5 publishes under rule 3 (see `keeping_ends_open`)."""
+    return _publication(tuple(counts))
+
+
+@lru_cache(maxsize=16384)
+def _publication(counts: tuple[int, ...]) -> Shown:
     return keeping_ends_open(shown_for(counts))
 
 
@@ -188,6 +194,7 @@ def coarse_from_counts(counts: Sequence[int], per_point: int) -> Shown:
     return Shown(n=n, mean=mean_units(total_of(counts), n, per_point), per_point=per_point)
 
 
+@lru_cache(maxsize=16384)
 def sum_range(shown: Shown) -> tuple[int, int]:
     """The smallest and largest sum of the answers that fits everything the cell shows."""
     if shown.full is not None:

@@ -43,7 +43,11 @@ def campaign_hierarchy(campaign: Campaign) -> Hierarchy:
     node: the teams below it hang from its nearest ancestor with a round. Its empty own cell would
     otherwise be a hidden term known to everyone, and force needless suppression around it.
     """
-    rounds = {r.team_id: r for r in Round.objects.filter(campaign=campaign).select_related("instrument")}
+    rounds = {}
+    for round_ in Round.objects.filter(campaign=campaign):
+        if campaign.instrument_id == round_.instrument_id:
+            round_.instrument = campaign.instrument  # one instrument, decoded once, not once per round
+        rounds[round_.team_id] = round_
     organisation = campaign.organisation
     if campaign.root_team_id:
         ids = {

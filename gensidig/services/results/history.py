@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from gensidig.services.results.distributions import HALVES, TENTHS, WHOLES, Shown, coarse_from_counts, sum_range
 from gensidig.services.results.levels import SCALE_HIGH, SCALE_LOW, answer_protected
@@ -52,6 +53,7 @@ def comparable(change: Change, k: int) -> bool:
     return 0 < change.people < k
 
 
+@lru_cache(maxsize=16384)
 def subtraction_protects(earlier: Shown, later: Shown, change: Change) -> bool:
     """Whether each person who changed keeps their doubt if everyone else answered as before.
 
