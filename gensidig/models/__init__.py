@@ -5,7 +5,15 @@ from .imports import ChartUpload
 from .mail import InvitationMail, MailStatus, ReminderBatch, ReminderStatus
 from .organisation import Organisation, OrganisationAdmin, Person, Team, TeamMembership, User
 from .responses import Comment, RatingCounter
-from .results import ItemStatistic, RollupParticipation, RollupStatistic, RollupTheme, RoundSummary, ThemeStatistic
+from .results import (
+    ItemStatistic,
+    ParticipationFloor,
+    RollupParticipation,
+    RollupStatistic,
+    RollupTheme,
+    RoundSummary,
+    ThemeStatistic,
+)
 from .signin import SignInLink, SignInRequest
 from .survey import AnswerToken, Instrument, Invitation, Item, Round
 
@@ -29,6 +37,7 @@ __all__ = [
     "MeetingGuide",
     "Organisation",
     "OrganisationAdmin",
+    "ParticipationFloor",
     "Person",
     "RatingCounter",
     "ReminderBatch",

@@ -169,3 +169,25 @@ class RollupParticipation(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint("campaign", "team", name="rollup_participation_unique")]
+
+
+class ParticipationFloor(models.Model):
+    """The highest count of a team's (or a branch's) answers that HR has been shown while its
+    campaign was open.
+
+    Counts only grow, so a count shown once is a floor for good: the audit of every later view,
+    and of the close, includes it as something HR knows (DESIGN.md 2.6). It holds no more than HR
+    saw on the campaign page.
+    """
+
+    class Scope(models.TextChoices):
+        OWN = "own", _("The team itself")
+        BRANCH = "branch", _("The team and every team below it")
+
+    campaign = models.ForeignKey("gensidig.Campaign", on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey("gensidig.Team", on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(max_length=10, choices=Scope)
+    floor = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint("campaign", "team", "scope", name="participation_floor_unique")]

@@ -43,11 +43,22 @@ def tables(draw, max_nodes=12, max_size=6):
     nodes = []
     for i in range(count):
         own = published(values[i]) if draw(st.booleans()) else None
-        total = None
+        total, floor = None, -math.inf
         if children[i] and draw(st.booleans()):
             total = published(sum(values[j] for j in branch(i)))
+        elif children[i] and draw(st.booleans()):  # hidden now, but seen earlier at a lower count
+            floor = sum(values[j] for j in branch(i)) - draw(st.integers(min_value=0, max_value=2))
         nodes.append(
-            Node(key=i, parent=parents[i], size=sizes[i], natural=(0, sizes[i]), own=own, total=total, value=values[i])
+            Node(
+                key=i,
+                parent=parents[i],
+                size=sizes[i],
+                natural=(0, sizes[i]),
+                own=own,
+                total=total,
+                value=values[i],
+                total_floor=floor,
+            )
         )
     top = published(sum(values)) if draw(st.booleans()) else None
     return Table(nodes, top=top), values
@@ -59,8 +70,8 @@ def facts_of(table):
     for node in table.nodes:
         if node.own is not None:
             facts.append((frozenset([node.key]), *node.own))
-        if not table.is_leaf(node.key) and node.total is not None:
-            facts.append((frozenset(table.branch(node.key)), *node.total))
+        if not table.is_leaf(node.key) and node.total_known is not None:
+            facts.append((frozenset(table.branch(node.key)), *node.total_known))
     if table.top is not None:
         facts.append((frozenset(n.key for n in table.nodes), *table.top))
     return facts

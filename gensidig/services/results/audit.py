@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 Interval = tuple[float, float]  # whole numbers, or +-inf for "no bound"
 EVERYTHING: Interval = (-math.inf, math.inf)
@@ -50,6 +50,16 @@ class Node:
     own: Interval | None  # the interval its shown figures allow; None when hidden
     total: Interval | None = None  # the same for the branch total; None when hidden, ignored for a leaf
     value: int | None = None  # the true own value, for a role who knows it
+    # A hidden branch total may still be known to be at least this (a count shown earlier, which can
+    # only have grown since); a floor on a team's own cell belongs in `natural`.
+    total_floor: float = -math.inf
+
+    @property
+    def total_known(self) -> Interval | None:
+        """What is published about the branch total: its interval, a floor, or nothing."""
+        if self.total is not None:
+            return self.total
+        return (self.total_floor, math.inf) if self.total_floor > -math.inf else None
 
 
 @dataclass(frozen=True)
@@ -173,7 +183,7 @@ def ranges(table: Table, known: Mapping | None = None) -> Ranges:
         for child in table.children[key]:
             value = _add(value, up[child])
         if table.children[key]:
-            value = _meet(value, node.total)
+            value = _meet(value, node.total_known)
         if value[0] > value[1]:
             raise ValueError(f"No values fit the published figures at {key!r}.")
         up[key] = value
@@ -232,15 +242,16 @@ def direct_range(table: Table, kind: str, key, natural_totals: dict | None = Non
     result = natural
     # Shown cells that contain it: the branch totals above it (and its own, for a team's own cell).
     containers = []
-    if kind == "own" and not table.is_leaf(key) and node.total is not None:
+    if not table.is_leaf(key) and node.total_known is not None:
+        # A team's own cell lies inside its branch; a hidden branch may still have a floor of its own.
         containers.append(key)
     ancestor = node.parent
     while ancestor is not None:
-        if table.index[ancestor].total is not None:
+        if table.index[ancestor].total_known is not None:
             containers.append(ancestor)
         ancestor = table.index[ancestor].parent
     for container in containers:
-        published = table.index[container].total
+        published = table.index[container].total_known
         rest = _without(natural_totals[container], natural)
         result = _meet(result, _sub(published, rest))
     if table.top is not None:
@@ -254,8 +265,8 @@ def direct_range(table: Table, kind: str, key, natural_totals: dict | None = Non
             inner_node = table.index[inner]
             if inner_node.own is not None:
                 result = _meet(result, _add(inner_node.own, _without(natural, inner_node.natural)))
-            if inner != key and not table.is_leaf(inner) and inner_node.total is not None:
-                result = _meet(result, _add(inner_node.total, _without(natural, natural_totals[inner])))
+            if inner != key and not table.is_leaf(inner) and inner_node.total_known is not None:
+                result = _meet(result, _add(inner_node.total_known, _without(natural, natural_totals[inner])))
     return result
 
 
@@ -280,7 +291,7 @@ def subtable(table: Table, roots: Iterable) -> Table:
     for key in dict.fromkeys(keep):
         node = table.index[key]
         if node.parent not in kept:
-            node = Node(node.key, None, node.size, node.natural, node.own, node.total, node.value)
+            node = replace(node, parent=None)
         nodes.append(node)
     return Table(nodes)
 

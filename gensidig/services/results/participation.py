@@ -5,8 +5,9 @@ audited with the real bounds (services.results.protection.protect_participation)
 campaign runs (HR follows it live) and when it closes. Every reader is audited: HR sees every
 shown count; a chief sees their own teams' and everything below, and knows how many of their own
 team answered (they see it while the round is open); what the published answers say about
-participation (a team's n and "don't know" count), and the campaign's reminder counts, are part of
-what a reader sees.
+participation (a team's n and "don't know" count), the campaign's reminder counts, and every count
+HR was shown while the campaign ran (kept as floors: counts only grow), are part of what a reader
+sees.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from gensidig.models import (
     CampaignStatus,
     Invitation,
     OrganisationAdmin,
+    ParticipationFloor,
     ReminderBatch,
     ReminderStatus,
     Team,
@@ -70,6 +72,36 @@ def chiefs_of(hierarchy: Hierarchy, organisation) -> tuple[dict, set]:
     return dict(led), admins
 
 
+def shown_floors(campaign: Campaign) -> tuple[dict[int, int], dict[int, int]]:
+    """The highest own and branch counts HR has been shown of each team while the campaign ran."""
+    own, branch = {}, {}
+    for team_id, scope, floor in ParticipationFloor.objects.filter(campaign=campaign).values_list(
+        "team_id", "scope", "floor"
+    ):
+        (own if scope == ParticipationFloor.Scope.OWN else branch)[team_id] = floor
+    return own, branch
+
+
+def remember_shown(campaign: Campaign, rows: list[ParticipationRow]) -> None:
+    """Keep the counts a page has just shown as floors (only those that went up are written)."""
+    own, branch = shown_floors(campaign)
+    changed = []
+    for row in rows:
+        for scope, value, known in (
+            (ParticipationFloor.Scope.OWN, row.answered, own),
+            (ParticipationFloor.Scope.BRANCH, row.branch_answered, branch),
+        ):
+            if value is not None and value > known.get(row.team_id, -1):
+                changed.append(ParticipationFloor(campaign=campaign, team_id=row.team_id, scope=scope, floor=value))
+    if changed:
+        ParticipationFloor.objects.bulk_create(
+            changed,
+            update_conflicts=True,
+            unique_fields=["campaign", "team", "scope"],
+            update_fields=["floor"],
+        )
+
+
 def participation_rows(
     *,
     campaign: Campaign,
@@ -78,8 +110,13 @@ def participation_rows(
     answered: Mapping[int, int],
     at_least: Mapping[int, int] | None = None,
 ) -> list[ParticipationRow]:
-    """Every team's own and branch counts, with those the audited pattern withholds left out."""
+    """Every team's own and branch counts, with those the audited pattern withholds left out.
+
+    What HR has seen before is part of what HR knows: a count shown earlier, while the campaign
+    ran, is a floor in the audit of this view.
+    """
     at_least = at_least or {}
+    own_floor, branch_floor = shown_floors(campaign)
     chiefs, admins = chiefs_of(hierarchy, campaign.organisation)
     result = protect_participation(
         teams=[
@@ -88,7 +125,8 @@ def participation_rows(
                 parent=hierarchy.parent[t],
                 invited=invited.get(t, 0),
                 answered=answered.get(t, 0),
-                at_least=at_least.get(t, 0),
+                at_least=max(at_least.get(t, 0), own_floor.get(t, 0)),
+                branch_at_least=branch_floor.get(t, 0),
             )
             for t in hierarchy.team_ids
         ],
@@ -152,6 +190,7 @@ def live_participation(*, campaign: Campaign) -> ParticipationView:
     else:
         invited, answered = counts_now(hierarchy)
         rows = participation_rows(campaign=campaign, hierarchy=hierarchy, invited=invited, answered=answered)
+        remember_shown(campaign, rows)
     children: dict[int, list[int]] = defaultdict(list)
     for team_id, parent_id in parent.items():
         if parent_id is not None:

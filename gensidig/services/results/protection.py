@@ -23,6 +23,7 @@ Cells only ever go from shown to hidden, so each loop ends; a table with everyth
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -354,8 +355,10 @@ class ParticipationTeam:
     parent: Hashable | None
     invited: int
     answered: int
-    # At least this many answered, as the team's shown figures say (n and "don't know" of a question).
+    # At least this many answered, as the team's shown figures say (n and "don't know" of a
+    # question), or as a count shown earlier says (counts only grow).
     at_least: int = 0
+    branch_at_least: int = 0  # the same for the branch, from a count shown earlier
 
 
 @dataclass(frozen=True)
@@ -406,6 +409,7 @@ def protect_participation(
                     own=(t.answered, t.answered) if pattern.own_shown(t.key) else None,
                     total=(branch_answered[t.key],) * 2 if pattern.total_shown(t.key) else None,
                     value=t.answered,
+                    total_floor=t.branch_at_least if t.branch_at_least else -math.inf,
                 )
                 for t in teams
             ],

@@ -16,7 +16,7 @@ from collections import defaultdict
 from django.db import transaction
 
 from gensidig.db.bulk import insert_rows
-from gensidig.models import Campaign, RollupParticipation, RollupStatistic, RollupTheme
+from gensidig.models import Campaign, ParticipationFloor, RollupParticipation, RollupStatistic, RollupTheme
 from gensidig.models.choices import Precision, Scale
 from gensidig.services.results import statistics as st
 from gensidig.services.results.distributions import TENTHS
@@ -98,6 +98,8 @@ def compute_campaign_results(*, campaign: Campaign) -> None:
         RollupStatistic.objects.filter(campaign=campaign).delete()
         RollupTheme.objects.filter(campaign=campaign).delete()
         RollupParticipation.objects.filter(campaign=campaign).delete()
+        # What HR saw while the campaign ran has been audited with the close; the close's counts stay.
+        ParticipationFloor.objects.filter(campaign=campaign).delete()
         insert_rows(RollupStatistic, STATISTIC_COLUMNS, statistics)
         insert_rows(RollupTheme, THEME_COLUMNS, themes)
         insert_rows(
