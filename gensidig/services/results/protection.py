@@ -243,8 +243,9 @@ def _complements(
     outwards. Within one ring, the cheapest term whose hiding makes the cell safe for the reader
     who found it is chosen -- the smallest component first (the own cell before a branch at equal
     size, then key order, as the pattern chooses), the equation's total last; failing that, the
-    one that widens the cell's interval most. A cell the reader already knows never protects
-    anything for them. One complement per neighbourhood per round: a second finding next to an
+    one that widens the cell's interval most; where no single term helps, the cheapest of the
+    nearest ring, and the next round goes on from there. A cell the reader already knows never
+    protects anything for them. One complement per neighbourhood per round: a second finding next to an
     equation just changed is looked at again after the audit has run again. With `top`, the roots'
     totals form one more equation (the reminder counts bound their sum).
     """
@@ -308,6 +309,7 @@ def _complement_for(finding, hierarchy, pattern, units_n, table, rule, *, exclud
         return None, first_ring
     old_lo, old_hi = finding.interval
     ring, seen = first_ring, set()
+    nearest = None  # the cheapest shown term of the nearest ring, should no single term help
     while ring:
         seen.update(ring)
         candidates, hidden_totals = [], []
@@ -327,6 +329,8 @@ def _complement_for(finding, hierarchy, pattern, units_n, table, rule, *, exclud
             elif whole != cell:
                 hidden_totals.append(whole)
         best = None
+        if candidates and nearest is None:
+            nearest = min(candidates)[-1]
         for *_cost, term in sorted(candidates):
             safe, (lo, hi) = table_audit.passes(_hidden(table, term), rule, reader, *cell)
             if safe:
@@ -337,7 +341,9 @@ def _complement_for(finding, hierarchy, pattern, units_n, table, rule, *, exclud
         if best is not None:
             return best[1], first_ring
         ring = [e for term in hidden_totals for e in equations_of(term) if e not in seen]
-    return None, first_ring
+    # Only hiding several together helps (a reader who knows cells on both sides of a total): the
+    # nearest cheapest first, and the audit runs again.
+    return nearest, first_ring
 
 
 def _branch_n(hierarchy: _Hierarchy, key, units_n: Mapping) -> int:
