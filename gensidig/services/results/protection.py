@@ -23,6 +23,7 @@ Cells only ever go from shown to hidden, so each loop ends; a table with everyth
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -33,6 +34,8 @@ from gensidig.services.results.distributions import TENTHS, Shown, mean_units, p
 from gensidig.services.results.history import Change, safe_publication
 from gensidig.services.results.levels import count_protected, ratings_protected
 from gensidig.services.results.suppression import Pattern, Unit, suppression_pattern
+
+logger = logging.getLogger(__name__)
 
 Counts = tuple[int, int, int, int, int, int]  # "don't know", then 1..5
 Earlier = Sequence[tuple[Shown, Change]]
@@ -172,7 +175,9 @@ def protect_question(
             findings, hierarchy, pattern, units_n={u.key: u.n for u in units}, table=table, rule=ratings_protected
         )
         if not added:
-            raise AssertionError(f"The audit found {findings[0]} and nothing is left to hide.")
+            added = _everything_left(findings, hierarchy, pattern)
+        if not added:
+            break  # nothing is shown: what remains was seen before, or known without any figure
         by_audit += len(added)
         for kind, key in added:
             (hide_total if kind == "total" else hide_own).add(key)
@@ -259,6 +264,19 @@ def _complements(
             chosen.add(picked)
             touched.update(first_ring)
     return chosen
+
+
+def _everything_left(findings, hierarchy: _Hierarchy, pattern: Pattern) -> set[tuple[str, Hashable]]:
+    """The last resort, never needed in the tests: hide every cell still shown, which ends the loop
+    with a table that shows nothing (safe by definition), and say so in the log."""
+    logger.error("The audit found %s and no single cell to hide; hiding every cell still shown.", findings[0])
+    left = set()
+    for key in hierarchy.parent:
+        if pattern.own_shown(key):
+            left.add(("own", key))
+        if not hierarchy.leaf(key) and pattern.total_shown(key):
+            left.add(("total", key))
+    return left
 
 
 def _hidden(table: table_audit.Table, term) -> table_audit.Table:
@@ -429,16 +447,19 @@ def protect_participation(
                 readers.append(table_audit.Reader(sees=sees, known=known))
         findings = table_audit.audit(table, count_protected, readers)
         if not findings:
-            return ParticipationResult(
-                own_shown=frozenset(t.key for t in teams if pattern.own_shown(t.key)),
-                total_shown=frozenset(t.key for t in teams if pattern.total_shown(t.key)),
-                hidden_by_audit=by_audit,
-            )
+            break
         added = _complements(
             findings, hierarchy, pattern, units_n=units_n, table=table, rule=count_protected, top=top is not None
         )
         if not added:
-            raise AssertionError(f"The audit found {findings[0]} and nothing is left to hide.")
+            added = _everything_left(findings, hierarchy, pattern)
+        if not added:
+            break  # nothing is shown: what remains was seen before, or known without any figure
         by_audit += len(added)
         for kind, key in added:
             (hide_total if kind == "total" else hide_own).add(key)
+    return ParticipationResult(
+        own_shown=frozenset(t.key for t in teams if pattern.own_shown(t.key)),
+        total_shown=frozenset(t.key for t in teams if pattern.total_shown(t.key)),
+        hidden_by_audit=by_audit,
+    )
