@@ -108,109 +108,115 @@ def protect_question(
     `counts` holds each team's leaders' counts ("don't know", then 1..5; a team missing has none);
     `earlier` the earlier cells each cell ("own" or "total", team) could be subtracted from.
     """
-    earlier = earlier or {}
-    hierarchy = _Hierarchy(teams)
-    zero: Counts = (0, 0, 0, 0, 0, 0)
-    own_counts = {t.key: tuple(counts.get(t.key, zero)) for t in teams}
-    branch_counts = _branch_counts(hierarchy, own_counts)
-    units = [Unit(key=t.key, parent=t.parent, n=answered(own_counts[t.key])) for t in teams]
+    question = _Question(teams, counts, earlier or {})
     hide_own: set = set()
     hide_total: set = set()
-    by_history: set = set()
     by_audit = 0
-    own_shown_cache: dict = {}
-    total_shown_cache: dict = {}
     while True:
-        pattern = suppression_pattern(units, k=k, hide_own=hide_own, hide_total=hide_total)
-        own_shown, total_shown, newly_hidden = {}, {}, False
-        for team in teams:
-            key = team.key
-            if not pattern.own_shown(key):
-                continue
-            if key not in own_shown_cache:
-                scale = scale_counts(own_counts[key])
-                comparisons = list(earlier.get(("own", key), ()))
-                if hierarchy.leaf(key):
-                    comparisons += earlier.get(("total", key), ())
-                own_shown_cache[key] = safe_publication(scale, publication(scale), comparisons)
-            if own_shown_cache[key] is None:
-                (hide_own if not hierarchy.leaf(key) else hide_total).add(key)
-                by_history.add(key)
-                newly_hidden = True
-            else:
-                own_shown[key] = own_shown_cache[key]
-        for team in teams:
-            key = team.key
-            if hierarchy.leaf(key) or not pattern.total_shown(key):
-                continue
-            if key not in total_shown_cache:
-                scale = scale_counts(branch_counts[key])
-                mean_only = Shown(n=sum(scale), mean=mean_units(_sum(scale), sum(scale), TENTHS))
-                total_shown_cache[key] = safe_publication(scale, mean_only, earlier.get(("total", key), ()))
-            if total_shown_cache[key] is None:
-                hide_total.add(key)
-                by_history.add(("total", key))
-                newly_hidden = True
-            else:
-                total_shown[key] = total_shown_cache[key]
-        if newly_hidden:
+        pattern = suppression_pattern(question.units, k=k, hide_own=hide_own, hide_total=hide_total)
+        own_shown, total_shown, to_hide = question.shown_cells(pattern)
+        if to_hide:  # an earlier round leaves nothing to show: complete the pattern around it
+            for kind, key in to_hide:
+                (hide_total if kind == "total" or question.hierarchy.leaf(key) else hide_own).add(key)
             continue
-        table = table_audit.Table(
-            [
-                table_audit.Node(
-                    key=t.key,
-                    parent=t.parent,
-                    size=answered(own_counts[t.key]),
-                    natural=(answered(own_counts[t.key]), 5 * answered(own_counts[t.key])),
-                    own=sum_range(own_shown[t.key]) if t.key in own_shown else None,
-                    total=sum_range(total_shown[t.key]) if t.key in total_shown else None,
-                )
-                for t in teams
-            ]
-        )
+        table = question.table(own_shown, total_shown)
         findings = table_audit.audit(table, ratings_protected)
         if not findings:
             break
         added = _complements(
-            findings, hierarchy, pattern, units_n={u.key: u.n for u in units}, table=table, rule=ratings_protected
-        )
-        if not added:
-            added = _everything_left(findings, hierarchy, pattern)
+            findings, question.hierarchy, pattern, units_n=question.n, table=table, rule=ratings_protected
+        ) or _everything_left(findings, question.hierarchy, pattern)
         if not added:
             break  # nothing is shown: what remains was seen before, or known without any figure
         by_audit += len(added)
         for kind, key in added:
             (hide_total if kind == "total" else hide_own).add(key)
+    return question.result(own_shown, total_shown, k=k, hidden_by_audit=by_audit)
 
-    result = QuestionResult(hidden_by_audit=by_audit)
-    for team in teams:
-        key = team.key
-        counts_ = own_counts[key]
-        if key in own_shown:
-            result.own[key] = Cell(shown=own_shown[key], dont_know=counts_[0])
-        else:
-            reason = (
-                Withheld.TOO_FEW
-                if answered(counts_) < k
-                else Withheld.HISTORY
-                if key in by_history
-                else Withheld.PATTERN
-            )
-            result.own[key] = Cell(shown=None, withheld=reason)
-        if not hierarchy.leaf(key):
-            if key in total_shown:
-                result.total[key] = Cell(shown=total_shown[key])
-            else:
-                n = answered(branch_counts[key])
-                reason = (
-                    Withheld.TOO_FEW
-                    if n < k
-                    else Withheld.HISTORY
-                    if ("total", key) in by_history
-                    else Withheld.PATTERN
+
+class _Question:
+    """One question's counts over the hierarchy, and what each shown cell may publish (cached:
+    the counts do not change while the pattern grows)."""
+
+    def __init__(self, teams: Sequence[Team], counts: Mapping, earlier: Mapping) -> None:
+        self.teams = list(teams)
+        self.hierarchy = _Hierarchy(teams)
+        zero: Counts = (0, 0, 0, 0, 0, 0)
+        self.own_counts = {t.key: tuple(counts.get(t.key, zero)) for t in teams}
+        self.branch_counts = _branch_counts(self.hierarchy, self.own_counts)
+        self.n = {t.key: answered(self.own_counts[t.key]) for t in teams}
+        self.units = [Unit(key=t.key, parent=t.parent, n=self.n[t.key]) for t in teams]
+        self.earlier = earlier
+        self.by_history: set = set()  # ("own" | "total", key)
+        self._own: dict = {}
+        self._total: dict = {}
+
+    def shown_cells(self, pattern: Pattern) -> tuple[dict, dict, list]:
+        """What each cell the pattern shows publishes (rule 3, then earlier rounds), and the cells
+        an earlier round leaves nothing to show of."""
+        own_shown, total_shown, to_hide = {}, {}, []
+        for team in self.teams:
+            key = team.key
+            if pattern.own_shown(key):
+                if key not in self._own:
+                    scale = scale_counts(self.own_counts[key])
+                    comparisons = list(self.earlier.get(("own", key), ()))
+                    if self.hierarchy.leaf(key):
+                        comparisons += self.earlier.get(("total", key), ())
+                    self._own[key] = safe_publication(scale, publication(scale), comparisons)
+                if self._own[key] is None:
+                    to_hide.append(("own", key))
+                    self.by_history.add(("own", key))
+                else:
+                    own_shown[key] = self._own[key]
+            if not self.hierarchy.leaf(key) and pattern.total_shown(key):
+                if key not in self._total:
+                    scale = scale_counts(self.branch_counts[key])
+                    mean_only = Shown(n=sum(scale), mean=mean_units(_sum(scale), sum(scale), TENTHS))
+                    self._total[key] = safe_publication(scale, mean_only, self.earlier.get(("total", key), ()))
+                if self._total[key] is None:
+                    to_hide.append(("total", key))
+                    self.by_history.add(("total", key))
+                else:
+                    total_shown[key] = self._total[key]
+        return own_shown, total_shown, to_hide
+
+    def table(self, own_shown: Mapping, total_shown: Mapping) -> table_audit.Table:
+        """The question as the audit reads it: sums of answers, n known for every team (the worst case)."""
+        return table_audit.Table(
+            [
+                table_audit.Node(
+                    key=t.key,
+                    parent=t.parent,
+                    size=self.n[t.key],
+                    natural=(self.n[t.key], 5 * self.n[t.key]),
+                    own=sum_range(own_shown[t.key]) if t.key in own_shown else None,
+                    total=sum_range(total_shown[t.key]) if t.key in total_shown else None,
                 )
-                result.total[key] = Cell(shown=None, withheld=reason)
-    return result
+                for t in self.teams
+            ]
+        )
+
+    def result(self, own_shown: Mapping, total_shown: Mapping, *, k: int, hidden_by_audit: int) -> QuestionResult:
+        result = QuestionResult(hidden_by_audit=hidden_by_audit)
+        for team in self.teams:
+            key = team.key
+            if key in own_shown:
+                result.own[key] = Cell(shown=own_shown[key], dont_know=self.own_counts[key][0])
+            else:
+                result.own[key] = Cell(shown=None, withheld=self._reason(self.n[key], ("own", key), k))
+            if not self.hierarchy.leaf(key):
+                if key in total_shown:
+                    result.total[key] = Cell(shown=total_shown[key])
+                else:
+                    n = answered(self.branch_counts[key])
+                    result.total[key] = Cell(shown=None, withheld=self._reason(n, ("total", key), k))
+        return result
+
+    def _reason(self, n: int, cell, k: int) -> Withheld:
+        if n < k:
+            return Withheld.TOO_FEW
+        return Withheld.HISTORY if cell in self.by_history else Withheld.PATTERN
 
 
 def _sum(scale: Sequence[int]) -> int:
