@@ -143,9 +143,10 @@ def mean_totals(n: int, mean, precision: str = "tenth") -> tuple[int, int]:
 
 
 def figure_totals(*, n, mean, precision="tenth", sd=None, distribution=None) -> tuple[int, int]:
-    """The smallest and largest sum of n answers that fits a figure as it is stored and printed."""
+    """The smallest and largest sum of n answers that fits a figure as it is printed (rounded half up)."""
     distribution = distribution or {}
-    mean = Decimal(str(mean))
+    mean = _half_up(Decimal(repr(mean)), Decimal(1) / PER_POINT[precision])
+    sd = None if sd is None else _half_up(Decimal(repr(sd)), Decimal("0.1"))
     if distribution.get("kind") == "full":
         return totals([tuple(distribution["counts"])])
     groups = distribution.get("counts") if distribution.get("kind") == "grouped" else None

@@ -114,5 +114,6 @@ def rollup(request, public_id: str, team_id: str):
             "rows": rows,
             "themes": framework.themes,
             "k": campaign.anonymity_threshold,
+            "approximate": any(cell is not None and cell.approximate for row in rows for cell in row.themes),
         },
     )

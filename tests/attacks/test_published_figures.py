@@ -27,7 +27,7 @@ from gensidig.services.survey.closing import close_campaign, close_round
 from gensidig.services.survey.rounds import reissue_links
 from gensidig.services.teams import ensure_login
 
-from ..attackers import count_kept, ends, fitting, lp_interval, mean_totals, over_narrowed, totals
+from ..attackers import count_kept, ends, figure_totals, fitting, lp_interval, mean_totals, over_narrowed, totals
 from ..factories import answer, answers_for, leader_links, make_team, start_round
 
 pytestmark = pytest.mark.django_db
@@ -317,3 +317,74 @@ def test_hr_watching_the_campaign_page_cannot_pin_a_count_with_what_it_saw_earli
                     facts.append((cell, value, value))
                     notes.append((cell, value, math.inf))
         assert not over_narrowed(bounds, facts + notes, hidden, count_kept), step
+
+
+# --- A chief of chiefs, across campaigns: a branch that lost one leader -----------------------
+
+
+def test_a_chief_of_chiefs_cannot_subtract_two_campaigns_to_learn_the_answers_of_a_leader_who_left():
+    from gensidig.models import ItemStatistic, Person, RollupStatistic
+
+    units = {"u1": 6, "u2": 5}
+    organisation = apply_import(
+        organisation_slug="k", organisation_name="K", chart=read_chart(data=chart(units), filename="c.csv")
+    ).organisation
+    people = {}
+
+    def value_of(person_id):
+        rng = people.setdefault(person_id, {})
+
+        def value(key, scale):
+            return rng.setdefault((key, scale), random.Random(hash((person_id, key, scale))).randint(1, 5))
+
+        return value
+
+    campaigns = []
+    for year in (1, 2):
+        campaign = create_campaign(
+            organisation=organisation,
+            name=f"År {year}",
+            root_team=None,
+            opens_on=timezone.localdate(),
+            closes_at=timezone.now() + datetime.timedelta(days=14),
+        )
+        launch_campaign(campaign=campaign)
+        for round_ in Round.objects.filter(campaign=campaign):
+            for link in leader_links(reissue_links(round_=round_)):
+                answer(link, answers_for(round_, Role.LEADER, value_of(link.person.pk)))
+        campaigns.append(close_campaign(campaign=campaign))
+        if year == 1:  # one of U1's leaders leaves, as an import of the new chart would record it
+            leaver = Person.objects.get(email="u1-0@k.dk")
+            TeamMembership.objects.filter(person=leaver).delete()
+            Person.objects.filter(pk=leaver.pk).update(active=False)
+
+    def cells(campaign):
+        """Every published figure of the campaign: (team, kind, item key, scale) -> the figure."""
+        found = {}
+        for row in ItemStatistic.objects.filter(round__campaign=campaign, role=Role.LEADER, withheld=False):
+            found[(row.round.team_id, "own", row.item.key, row.scale)] = row
+        for row in RollupStatistic.objects.filter(campaign=campaign, withheld=False):
+            found[(row.team_id, "branch", row.item.key, row.scale)] = row
+        return found
+
+    then, now = cells(campaigns[0]), cells(campaigns[1])
+    compared, learned = 0, []
+    for key in then.keys() & now.keys():
+        before, after = then[key], now[key]
+        if before.n - after.n != 1:
+            continue  # only the cells the leaver was in, with everyone else answering as before
+        compared += 1
+        lo_before, hi_before = figure_totals(
+            n=before.n, mean=before.mean, precision=getattr(before, "precision", "tenth"),
+            sd=getattr(before, "sd", None), distribution=getattr(before, "distribution", None),
+        )  # fmt: skip
+        lo_after, hi_after = figure_totals(
+            n=after.n, mean=after.mean, precision=getattr(after, "precision", "tenth"),
+            sd=getattr(after, "sd", None), distribution=getattr(after, "distribution", None),
+        )  # fmt: skip
+        low, high = max(1, lo_before - hi_after), min(5, hi_before - lo_after)
+        assert low <= people[leaver.pk][(key[2], key[3])] <= high
+        if high - low < 2:
+            learned.append((key, low, high))
+    assert compared, "the leaver's cells were compared"
+    assert not learned, f"the leaver's answer narrowed to under two points in {len(learned)} cells"
