@@ -32,9 +32,6 @@ class RoundSummary(models.Model):
     # once the report is shared): a campaign's pattern for participation may hide it.
     responses_shown = models.BooleanField(default=True)
     comments_shown = models.BooleanField()
-    # The crosshair of the importance-performance grid: the means of the shown item means.
-    grid_importance = models.FloatField(null=True)
-    grid_experience = models.FloatField(null=True)
 
 
 class ItemStatistic(models.Model):

@@ -141,15 +141,17 @@ def importance_performance_grid(
     title: str,
     description: str,
     points: list[GridPoint],
-    crosshair: tuple[float, float],
+    band: float,
+    important_from: float,
     quadrant_labels: dict[str, str],
 ) -> SafeString:
-    """Items placed by experience (x) and importance (y), split into four quadrants at the
-    team's own mean importance and experience (Martilla & James 1977)."""
+    """Items placed by experience (x) and importance (y), in four regions: the diagonal where the
+    two are equal, with a band of `band` on either side, and the line at `important_from`
+    (statistics.quadrant classifies by the same lines)."""
     size, margin = 500, 52
     plot = size - 2 * margin
     # Zoom to the whole points above the lowest value, so a cluster of 3.5-4.5 is not a single blob.
-    values = [v for p in points for v in (p.importance, p.experience)] + list(crosshair)
+    values = [v for p in points for v in (p.importance, p.experience)] + [important_from]
     low = max(SCALE_MIN, math.floor(min(values))) if values else SCALE_MIN
     low = min(low, SCALE_MAX - 1)
 
@@ -159,7 +161,12 @@ def importance_performance_grid(
     def y_of(value: float) -> float:
         return size - margin - (value - low) / (SCALE_MAX - low) * plot
 
-    cross_importance, cross_experience = crosshair
+    def line(css: str, x1: float, y1: float, x2: float, y2: float) -> str:
+        return (
+            f'<line class="{css}" x1="{_fmt(x_of(x1))}" y1="{_fmt(y_of(y1))}" '
+            f'x2="{_fmt(x_of(x2))}" y2="{_fmt(y_of(y2))}"/>'
+        )
+
     parts = [_svg_open(chart_id, size, size, title, description)]
     parts.append(f'<rect class="chart-frame" x="{margin}" y="{margin}" width="{plot}" height="{plot}"/>')
     for tick in range(low, SCALE_MAX + 1):
@@ -169,9 +176,14 @@ def importance_performance_grid(
         parts.append(
             f'<text class="chart-tick" x="{margin - 10}" y="{_fmt(y_of(tick) + 4)}" text-anchor="end">{tick}</text>'
         )
-    cx, cy = x_of(cross_experience), y_of(cross_importance)
-    parts.append(f'<line class="chart-cross" x1="{_fmt(cx)}" y1="{margin}" x2="{_fmt(cx)}" y2="{size - margin}"/>')
-    parts.append(f'<line class="chart-cross" x1="{margin}" y1="{_fmt(cy)}" x2="{size - margin}" y2="{_fmt(cy)}"/>')
+    # The diagonal (experience equals importance) and the band either side of it, within the plot.
+    parts.append(line("chart-diagonal", low, low, SCALE_MAX, SCALE_MAX))
+    parts.append(line("chart-band", low, low + band, SCALE_MAX - band, SCALE_MAX))
+    parts.append(line("chart-band", low + band, low, SCALE_MAX, SCALE_MAX - band))
+    # Below `important_from` everything not over-served is of lower priority: the line runs from
+    # the left edge to where it meets the lower band line.
+    if important_from > low:
+        parts.append(line("chart-cross", low, important_from, min(SCALE_MAX, important_from + band), important_from))
     corners = {
         "concentrate": (margin + 6, margin + 16, "start"),
         "keep_up": (size - margin - 6, margin + 16, "end"),
@@ -179,6 +191,8 @@ def importance_performance_grid(
         "possible_overkill": (size - margin - 6, size - margin - 8, "end"),
     }
     for key, (x, y, anchor) in corners.items():
+        if key == "low_priority" and important_from <= low:
+            continue  # every point is important: the region is not on the chart
         parts.append(
             f'<text class="chart-quadrant" x="{x}" y="{y}" text-anchor="{anchor}">{escape(quadrant_labels[key])}</text>'
         )

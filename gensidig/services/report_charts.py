@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from gensidig.models.choices import Withheld
 from gensidig.services import charts
 from gensidig.services.reports import Report, ThemeReport
+from gensidig.services.results import statistics as st
 
 
 def needs_series() -> list[charts.Series]:
@@ -168,10 +169,12 @@ def grid_chart(report: Report) -> SafeString | None:
         title=_("Importance–performance grid of the chief's behaviours"),
         description=_(
             "Each numbered dot is one of the needs, placed by how much leaders experience it (across) and how "
-            "important they find it (up). The lines cross at the team's average importance and experience. The "
-            "table after the chart lists every dot."
+            "important they find it (up). The solid diagonal is where experience equals importance; the dashed "
+            "lines half a point either side of it mark what counts as a match, and the line at importance 3.5 "
+            "separates what leaders find important. The table after the chart lists every dot."
         ),
         points=[charts.GridPoint(p.number, p.importance, p.experience) for p in points],
-        crosshair=(report.summary.grid_importance, report.summary.grid_experience),
+        band=st.GRID_BAND,
+        important_from=st.IMPORTANT_FROM,
         quadrant_labels=quadrant_labels(),
     )

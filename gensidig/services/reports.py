@@ -80,13 +80,13 @@ class NeedRow:
     def gap(self) -> float | None:
         if self.importance.withheld or self.experience.withheld:
             return None
-        return self.importance.mean - self.experience.mean
+        return st.shown_difference(self.importance.mean, self.experience.mean)
 
     @property
     def blind_spot(self) -> float | None:
         if self.experience.withheld or self.chief_self is None:
             return None
-        return self.chief_self - self.experience.mean
+        return st.shown_difference(self.chief_self, self.experience.mean)
 
     @property
     def strong_disagreement(self) -> bool:
@@ -107,7 +107,7 @@ class ExpectationRow:
     def mirror_gap(self) -> float | None:
         if self.leaders_fulfilment.withheld or self.chief_fulfilment is None:
             return None
-        return self.leaders_fulfilment.mean - self.chief_fulfilment
+        return st.shown_difference(self.leaders_fulfilment.mean, self.chief_fulfilment)
 
 
 @dataclass
@@ -183,20 +183,13 @@ class Report:
         return next((t for t in self.themes if t.key == key), None)
 
     def grid_points(self) -> list[GridPoint]:
-        if self.summary.grid_importance is None:
-            return []
         return [
             GridPoint(
                 number=need.number,
                 title=need.title,
                 importance=need.importance.mean,
                 experience=need.experience.mean,
-                quadrant=st.quadrant(
-                    importance=need.importance.mean,
-                    experience=need.experience.mean,
-                    grid_importance=self.summary.grid_importance,
-                    grid_experience=self.summary.grid_experience,
-                ),
+                quadrant=st.quadrant(importance=need.importance.mean, experience=need.experience.mean),
             )
             for theme in self.themes
             for need in theme.needs

@@ -63,7 +63,7 @@ def test_a_withheld_row_shows_its_note_and_no_markers():
     assert len(list(root.iter(f"{SVG}polygon"))) == 1  # the chief's own answer is still theirs
 
 
-def test_the_grid_numbers_each_point_and_names_the_quadrants():
+def test_the_grid_numbers_each_point_names_the_regions_and_draws_the_diagonal():
     labels = {
         "concentrate": "Here",
         "keep_up": "Keep",
@@ -77,7 +77,8 @@ def test_the_grid_numbers_each_point_and_names_the_quadrants():
             chart_id="g",
             title="Grid",
             description="d",
-            crosshair=(4.0, 3.5),
+            band=0.5,
+            important_from=3.5,
             quadrant_labels=labels,
             points=[charts.GridPoint(1, 4.6, 2.4), charts.GridPoint(2, 3.1, 4.2)],
         )
@@ -85,3 +86,9 @@ def test_the_grid_numbers_each_point_and_names_the_quadrants():
     texts = [t.text for t in root.iter(f"{SVG}text")]
     assert {"1", "2", "Here", "Keep", "Low", "Over"} <= set(texts)
     assert len([c for c in root.iter(f"{SVG}circle")]) == 2
+    # The diagonal runs corner to corner of the plot (from 2,2 to 5,5 here), the band beside it.
+    (diagonal,) = [line for line in root.iter(f"{SVG}line") if line.get("class") == "chart-diagonal"]
+    assert float(diagonal.get("x1")) < float(diagonal.get("x2")) and float(diagonal.get("y1")) > float(
+        diagonal.get("y2")
+    )
+    assert len([line for line in root.iter(f"{SVG}line") if line.get("class") == "chart-band"]) == 2

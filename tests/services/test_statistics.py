@@ -147,10 +147,61 @@ def test_a_bigger_gap_on_something_more_important_ranks_first():
 
 @pytest.mark.parametrize(
     ("importance", "experience", "expected"),
-    [(4.5, 2.5, "concentrate"), (4.5, 4.5, "keep_up"), (3.0, 2.5, "low_priority"), (3.0, 4.5, "possible_overkill")],
+    [
+        (4.5, 2.5, "concentrate"),
+        (4.1, 3.5, "concentrate"),  # the report's item 17: missed by 0,6, and important
+        (4.5, 4.5, "keep_up"),
+        (4.1, 3.6, "keep_up"),  # within half a point of the diagonal
+        (3.0, 2.5, "low_priority"),
+        (2.5, 1.0, "low_priority"),  # missed, but less important
+        (3.0, 4.5, "possible_overkill"),
+        (4.5, 5.0, "keep_up"),  # a little more than needed is still a match
+        (3.9, 4.5, "possible_overkill"),
+    ],
 )
-def test_the_grid_quadrants_split_at_the_teams_own_means(importance, experience, expected):
-    assert (
-        stats.quadrant(importance=importance, experience=experience, grid_importance=4.0, grid_experience=3.5)
-        == expected
-    )
+def test_the_grid_classifies_by_the_diagonal(importance, experience, expected):
+    assert stats.quadrant(importance=importance, experience=experience) == expected
+
+
+@given(
+    importance=st.integers(min_value=10, max_value=50).map(lambda v: v / 10),
+    experience=st.integers(min_value=10, max_value=50).map(lambda v: v / 10),
+)
+def test_the_grid_never_calls_a_behaviour_experienced_below_its_importance_over_served(importance, experience):
+    where = stats.quadrant(importance=importance, experience=experience)
+    if experience <= importance:
+        assert where != "possible_overkill"
+    if where == "concentrate":
+        assert importance - experience > 0.5 - 1e-9 and importance >= stats.IMPORTANT_FROM
+
+
+@given(values=st.lists(st.integers(min_value=10, max_value=50), min_size=2, max_size=4))
+def test_every_theme_difference_is_the_difference_of_the_theme_figures_as_shown(values):
+    """The report's pencil check: whatever the items, gap = importance - experience as printed."""
+    from gensidig.formatting import one_decimal
+
+    needs = [
+        stats.NeedInput(
+            importance=stats.Figures(withheld=False, n=5, mean=v / 10, sd=1.0),
+            experience=stats.Figures(withheld=False, n=5, mean=values[-1 - i] / 10, sd=0.5),
+            chief_self=(i % 5) + 1,
+        )
+        for i, v in enumerate(values)
+    ]
+    expectations = [
+        stats.ExpectationInput(
+            leaders_fulfilment=stats.Figures(withheld=False, n=5, mean=v / 10),
+            chief_importance=4,
+            chief_fulfilment=(v % 5) + 1,
+        )
+        for v in values
+    ]
+    theme = stats.theme_figures(needs, expectations)
+
+    def printed(value):
+        return one_decimal(value)
+
+    assert printed(theme.gap) == printed(theme.importance) - printed(theme.experience)
+    assert printed(theme.mirror_gap) == printed(theme.leaders_fulfilment) - printed(theme.chief_fulfilment)
+    chief_on_scored = printed(theme.experience) + printed(theme.blind_spot)
+    assert chief_on_scored == printed(sum(n.chief_self for n in needs) / len(needs))

@@ -188,8 +188,6 @@ SUMMARY_COLUMNS = (
     "spreads_left_out",
     "responses_shown",
     "comments_shown",
-    "grid_importance",
-    "grid_experience",
 )
 
 
@@ -216,7 +214,6 @@ def round_rows(
     chief_counts = data.chief_counts.get(round_.pk, {})
     counted = defaultdict(int)
     approximate_items: set = set()
-    need_means: list[tuple[float, float]] = []
 
     def leaders(item, scale) -> st.Figures:
         cell = published.results[(item.pk, scale)].own[team_id]
@@ -296,8 +293,6 @@ def round_rows(
         for need in theme.needs:
             item = items[need.key]
             importance, experience = leaders(item, Scale.IMPORTANCE), leaders(item, Scale.EXPERIENCE)
-            if not importance.withheld and not experience.withheld:
-                need_means.append((importance.mean, experience.mean))
             needs.append(
                 st.NeedInput(importance=importance, experience=experience, chief_self=chief(item, Scale.EXPERIENCE))
             )
@@ -341,8 +336,6 @@ def round_rows(
             counted["spreads"],
             responses_shown,
             answered >= comments_threshold(k),
-            _mean([imp for imp, _ in need_means]),
-            _mean([exp for _, exp in need_means]),
         )
     )
 
@@ -353,10 +346,6 @@ def _would_show_spread(shown: Shown) -> bool:
 
     groups_expected = shown.n >= GROUPED_FROM
     return shown.sd is not None and (not groups_expected or shown.groups is not None or shown.full is not None)
-
-
-def _mean(values: list[float]) -> float | None:
-    return sum(values) / len(values) if values else None
 
 
 def store_rounds(*, round_ids: list[int], rows: Rows) -> None:

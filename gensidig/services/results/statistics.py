@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from gensidig.formatting import one_decimal
 from gensidig.models.choices import DONT_KNOW, SCALE_VALUES
 
 # Rule 3: no distribution below 5 answers, three groups from 5 to 7, the full scale from 8.
@@ -25,6 +26,10 @@ MIRROR_GAP_WORTH_NAMING = 0.5
 # A standard deviation of experience at or above this means leaders see the chief differently.
 STRONG_DISAGREEMENT = 1.0
 FOCUS_THEMES = 3
+# The importance-performance grid (`quadrant`): half a point either side of the diagonal is a match,
+# the same difference that is worth a sentence; from 3.5 a behaviour counts as important.
+GRID_BAND = GAP_WORTH_NAMING
+IMPORTANT_FROM = 3.5
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,18 @@ class Figures:
     @classmethod
     def hidden(cls) -> Figures:
         return cls(withheld=True)
+
+
+def shown(value: float | None) -> float | None:
+    """A figure as it is shown: rounded half up to one decimal (formatting.one_decimal, the one rule)."""
+    return None if value is None else float(one_decimal(value))
+
+
+def shown_difference(a: float | None, b: float | None) -> float | None:
+    """a - b of two shown figures, itself as shown: the difference a reader checks with a pencil."""
+    if a is None or b is None:
+        return None
+    return float(one_decimal(shown(a) - shown(b)))
 
 
 def answered(counts: Mapping[int, int]) -> int:
@@ -142,20 +159,17 @@ def theme_figures(needs: list[NeedInput], expectations: list[ExpectationInput]) 
     """Combine a theme's items into theme figures, using only figures that are themselves shown.
 
     Built from shown item means only, so no theme figure can be combined with the items'
-    figures to work out a withheld one.
+    figures to work out a withheld one. Every theme figure is itself rounded as it is shown, and
+    every difference is the difference of the two shown figures, so the report adds up.
     """
     scored = [need for need in needs if not need.importance.withheld and not need.experience.withheld]
-    chief_self = _mean(need.chief_self for need in needs)
-    chief_importance = _mean(exp.chief_importance for exp in expectations)
-    chief_fulfilment = _mean(exp.chief_fulfilment for exp in expectations)
-    leaders_fulfilment = _mean(
-        exp.leaders_fulfilment.mean for exp in expectations if not exp.leaders_fulfilment.withheld
+    chief_self = shown(_mean(need.chief_self for need in needs))
+    chief_importance = shown(_mean(exp.chief_importance for exp in expectations))
+    chief_fulfilment = shown(_mean(exp.chief_fulfilment for exp in expectations))
+    leaders_fulfilment = shown(
+        _mean(exp.leaders_fulfilment.mean for exp in expectations if not exp.leaders_fulfilment.withheld)
     )
-    mirror_gap = (
-        leaders_fulfilment - chief_fulfilment
-        if leaders_fulfilment is not None and chief_fulfilment is not None
-        else None
-    )
+    mirror_gap = shown_difference(leaders_fulfilment, chief_fulfilment)
     if len(scored) < MIN_ITEMS_FOR_THEME:
         return ThemeFigures(
             items_scored=len(scored),
@@ -165,13 +179,13 @@ def theme_figures(needs: list[NeedInput], expectations: list[ExpectationInput]) 
             leaders_fulfilment=leaders_fulfilment,
             mirror_gap=mirror_gap,
         )
-    importance = _mean(need.importance.mean for need in scored)
-    experience = _mean(need.experience.mean for need in scored)
-    disagreement = _mean(need.experience.sd for need in scored)
+    importance = shown(_mean(need.importance.mean for need in scored))
+    experience = shown(_mean(need.experience.mean for need in scored))
+    disagreement = shown(_mean(need.experience.sd for need in scored))
     # The chief's self-view is compared on the same items the leaders' figure covers.
-    chief_on_scored = _mean(need.chief_self for need in scored)
-    blind_spot = chief_on_scored - experience if chief_on_scored is not None else None
-    gap = importance - experience
+    chief_on_scored = shown(_mean(need.chief_self for need in scored))
+    blind_spot = shown_difference(chief_on_scored, experience)
+    gap = shown_difference(importance, experience)
     score, reasons = focus_score(
         importance=importance, gap=gap, blind_spot=blind_spot, disagreement=disagreement, mirror_gap=mirror_gap
     )
@@ -233,18 +247,24 @@ def rank_focus(scores: Mapping[str, float | None]) -> dict[str, int]:
     return {key: rank for rank, key in enumerate(ranked, start=1)}
 
 
-def quadrant(*, importance: float, experience: float, grid_importance: float, grid_experience: float) -> str:
-    """Where an item sits in the importance-performance grid (Martilla & James 1977).
+def quadrant(*, importance: float, experience: float) -> str:
+    """Where an item sits in the importance-performance grid, by the diagonal.
 
-    The crosshair is the team's own mean importance and experience over the shown items, so
-    the grid separates this team's items from each other even when all are rated high.
+    The diagonal is where experience equals importance (Bacon 2003; Abalo, Varela & Manzano 2007):
+    above it leaders experience less of a behaviour than they find it important, below it more. A
+    band of GRID_BAND on either side counts as matching, and IMPORTANT_FROM separates what leaders
+    find important from what matters less to them. So an item experienced below its importance is
+    never called over-served, whatever the team's other items are. The difference is taken of the
+    figures as shown (`shown_difference`), so the label agrees with the numbers beside it.
+
+    * concentrate: missed by more than the band, and important;
+    * keep_up: within the band, and important;
+    * possible_overkill: experienced more than the band above its importance;
+    * low_priority: less important, and not over-served.
     """
-    important = importance >= grid_importance
-    strong = experience >= grid_experience
-    if important and not strong:
-        return "concentrate"
-    if important and strong:
-        return "keep_up"
-    if strong:
+    gap = shown_difference(importance, experience)
+    if gap < -GRID_BAND:
         return "possible_overkill"
-    return "low_priority"
+    if importance < IMPORTANT_FROM:
+        return "low_priority"
+    return "concentrate" if gap > GRID_BAND else "keep_up"
