@@ -227,10 +227,10 @@ def about(*, report: Report) -> list[tuple[str, str]]:
     return rows
 
 
-def figures_csv(*, report: Report) -> str:
+def figures_csv(*, report: Report, trend: Trend | None = None) -> str:
     """The figures as CSV text, starting with a byte-order mark: `;` and a decimal comma where the
     language writes decimals with a comma (Danish), else `,` and a point."""
-    trend = trend_for(report.round)
+    trend = trend if trend is not None else trend_for(report.round)
     decimal = get_format("DECIMAL_SEPARATOR")
     out = io.StringIO()
     out.write(BOM)
@@ -251,13 +251,13 @@ def _csv_cell(value, decimal: str) -> str:
     return str(value)
 
 
-def figures_xlsx(*, report: Report) -> bytes:
+def figures_xlsx(*, report: Report, trend: Trend | None = None) -> bytes:
     """The figures as an Excel workbook: a sheet of figures (bold, frozen header; numbers with one
     decimal) and a sheet "About" with the round and what is left out."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
-    trend = trend_for(report.round)
+    trend = trend if trend is not None else trend_for(report.round)
     round_ = report.round
     workbook = Workbook()
     sheet = workbook.active

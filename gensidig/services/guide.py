@@ -70,6 +70,15 @@ class Step:
 
 
 @dataclass
+class Swap:
+    """One focus theme the guide leaves out, and a theme of the guide it could take the place of."""
+
+    take: ThemeReport
+    instead_of: ThemeReport
+    theme_keys: list[str]  # the guide's themes after the swap
+
+
+@dataclass
 class Guide:
     round: Round
     report: Report
@@ -82,6 +91,26 @@ class Guide:
     @property
     def differences(self) -> tuple[fw.Difference, ...]:
         return self.report.framework.differences
+
+    @property
+    def room(self) -> int:
+        """How many themes the format makes room for."""
+        return TIMINGS[GuideFormat(self.format)]["themes"]
+
+    @property
+    def left_out(self) -> list[ThemeReport]:
+        """The report's focus themes that are not in the guide (the format had no room, or the chief chose)."""
+        keys = {t.theme.key for t in self.themes}
+        return [theme for theme in self.report.focus if theme.key not in keys]
+
+    def swaps(self) -> list[Swap]:
+        """Each left-out focus theme in the place of each theme of the guide, as the chief may choose."""
+        keys = [t.theme.key for t in self.themes]
+        return [
+            Swap(take=theme, instead_of=item.report, theme_keys=[theme.key if k == item.theme.key else k for k in keys])
+            for theme in self.left_out
+            for item in self.themes
+        ]
 
 
 def settings_for(round_: Round) -> MeetingGuide:

@@ -92,3 +92,22 @@ def targeted_items(theme, agreement, trend) -> list[str]:
     found = [(need.key, need.title, "experience") for need in theme.needs if need.key in wanted]
     found += [(exp.key, exp.title, "fulfilment") for exp in theme.expectations if exp.key in wanted]
     return [f"{title} ({item_change(trend, key, scale) or '–'})" for key, title, scale in found]
+
+
+@register.simple_tag
+def course_theme_rows(course, theme_key: str) -> list[dict]:
+    """Per round of the course: a theme's figures and its change since the round before."""
+    return course.theme_rows(theme_key) if course else []
+
+
+@register.simple_tag
+def course_item_rows(course, key: str, scale: str) -> list[dict]:
+    """Per round of the course: an item's figure where shown, and its change where both rounds showed it."""
+    return course.item_rows(key, scale) if course else []
+
+
+@register.filter
+def approx(value, approximate) -> str:
+    """A figure as `score` shows it, marked ≈ where it is shown to the nearest half or whole point."""
+    text = score_text(value)
+    return f"≈{text}" if approximate and value is not None else text

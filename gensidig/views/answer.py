@@ -94,6 +94,9 @@ def _unusable(request: HttpRequest) -> HttpResponse:
     return render(request, "gensidig/answer/unusable.html", status=404)
 
 
+THANKS_FOR_CHIEF = "chief"
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def answer(request: HttpRequest) -> HttpResponse:
@@ -169,7 +172,10 @@ def _send_complete_form(request: HttpRequest, invitation_id: int) -> HttpRespons
         return _unusable(request)
     except AnswersRejected:
         return render(request, "gensidig/errors/bad_request.html", status=400)
-    response = HttpResponseRedirect(reverse("gensidig:answer-thanks"), status=303)
+    thanks_url = reverse("gensidig:answer-thanks")
+    if ticket.role == Role.CHIEF:
+        thanks_url += f"?{THANKS_FOR_CHIEF}"  # the chief's own answers are not anonymous: a page of their own
+    response = HttpResponseRedirect(thanks_url, status=303)
     _forget_invitation(response)
     return response
 
@@ -234,4 +240,4 @@ def _prefer_language(request: HttpRequest, invitation) -> None:
 
 @never_cache
 def thanks(request: HttpRequest) -> HttpResponse:
-    return render(request, "gensidig/answer/thanks.html")
+    return render(request, "gensidig/answer/thanks.html", {"chief": THANKS_FOR_CHIEF in request.GET})

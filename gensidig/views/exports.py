@@ -19,6 +19,7 @@ from gensidig.services import report_charts
 from gensidig.services.guide import build_guide
 from gensidig.services.pdf import html_to_pdf, pdf_chart
 from gensidig.services.reports import ReportGone, build_report
+from gensidig.services.results.trends import trend_for
 
 # Modules, not names: views.report imports this module for export_links().
 from . import report as report_views
@@ -83,16 +84,20 @@ def _report_pdf(request, round_, audience: str) -> HttpResponse:
     return _download(_pdf(html), content_type=PDF, round_=round_, what="report.pdf")
 
 
-def _figures(request, round_, kind: str) -> HttpResponse:
+def _figures(request, round_, kind: str, audience: str = report_views.CHIEF) -> HttpResponse:
     try:
         report = build_report(round_=round_, language=translation.get_language())
     except ReportGone:
         return _gone(request, round_)
+    trend = trend_for(round_, shared_only=audience == report_views.TEAM)
     if kind == "xlsx":
         return _download(
-            export_service.figures_xlsx(report=report), content_type=XLSX, round_=round_, what="figures.xlsx"
+            export_service.figures_xlsx(report=report, trend=trend),
+            content_type=XLSX,
+            round_=round_,
+            what="figures.xlsx",
         )
-    content = export_service.figures_csv(report=report).encode("utf-8")
+    content = export_service.figures_csv(report=report, trend=trend).encode("utf-8")
     return _download(content, content_type=f"{CSV}; charset=utf-8", round_=round_, what="figures.csv")
 
 
@@ -144,9 +149,9 @@ def team_report_pdf(request, public_id: str):
 
 @login_required
 def team_figures_xlsx(request, public_id: str):
-    return _figures(request, get_shared_round_for_leader(request, public_id), "xlsx")
+    return _figures(request, get_shared_round_for_leader(request, public_id), "xlsx", report_views.TEAM)
 
 
 @login_required
 def team_figures_csv(request, public_id: str):
-    return _figures(request, get_shared_round_for_leader(request, public_id), "csv")
+    return _figures(request, get_shared_round_for_leader(request, public_id), "csv", report_views.TEAM)

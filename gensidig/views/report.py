@@ -12,7 +12,7 @@ from django.utils import translation
 from gensidig.services import report_charts
 from gensidig.services.agreements import agreements_by_theme, earlier_agreements
 from gensidig.services.reports import ReportGone, build_report, comments_for
-from gensidig.services.results.trends import trend_for
+from gensidig.services.results.trends import course_for
 from gensidig.services.survey.closing import TallyError, close_round
 
 from . import exports
@@ -45,13 +45,16 @@ def gone(request, round_):
 
 
 def report_context(round_, audience: str) -> dict:
-    trend = trend_for(round_)
+    # The team sees earlier rounds only where the chief shared them too.
+    course = course_for(round_, shared_only=audience == TEAM)
+    trend = course.trend()
     return {
         "round": round_,
         "audience": audience,
         "theme_url": "gensidig:report-theme" if audience == CHIEF else "gensidig:team-report-theme",
         "overview_url": "gensidig:report" if audience == CHIEF else "gensidig:team-report",
         "trend": trend,
+        "course": course,
         "agreements": agreements_by_theme(round_),
         "earlier_agreements": earlier_agreements(round_, previous=trend.previous) if trend.previous else {},
         "needs_series": report_charts.needs_series(),
