@@ -35,7 +35,8 @@ def too_few() -> str:
 
 
 def withheld_note(figure) -> str:
-    """Why a leaders' figure is not shown, in the words of the report's tables."""
+    """Why a leaders' figure (or a theme's: anything with `withheld_because`) is not shown, in the
+    words of the report's tables."""
     if figure.withheld_because == Withheld.PATTERN:
         return _("Not shown, to protect a smaller group")
     if figure.withheld_because == Withheld.HISTORY:
@@ -52,7 +53,7 @@ def overview_chart(report: Report) -> SafeString:
             charts.DotRow(
                 label=theme.title,
                 values={"importance": stat.importance, "experience": stat.experience, "chief": stat.chief_self},
-                note=too_few() if withheld else "",
+                note=withheld_note(theme) if withheld else "",
                 flagged=theme.strong_disagreement,
             )
         )
@@ -79,7 +80,7 @@ def theme_needs_chart(theme: ThemeReport) -> SafeString:
                 "experience": need.experience.mean,
                 "chief": need.chief_self,
             },
-            note=too_few() if need.importance.withheld and need.experience.withheld else "",
+            note=withheld_note(need.experience) if need.importance.withheld and need.experience.withheld else "",
             flagged=need.strong_disagreement,
         )
         for need in theme.needs

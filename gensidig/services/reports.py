@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from gensidig import framework as fw
 from gensidig.formatting import score_text
 from gensidig.models import Comment, ItemStatistic, Round, RoundSummary, ThemeStatistic
-from gensidig.models.choices import Precision, Role, Scale
+from gensidig.models.choices import Precision, Role, Scale, Withheld
 from gensidig.services.results import statistics as st
 from gensidig.services.results.figures import comments_threshold
 from gensidig.services.survey.instruments import framework_for
@@ -128,6 +128,16 @@ class ThemeReport:
     @property
     def strong_disagreement(self) -> bool:
         return self.stat.disagreement is not None and self.stat.disagreement >= st.STRONG_DISAGREEMENT
+
+    @property
+    def withheld_because(self) -> str:
+        """Why the theme's leaders' figures are not shown: the reason of its needs' figures, where
+        any was hidden for another reason than too few answers (theme figures need two needs)."""
+        reasons = {f.withheld_because for need in self.needs for f in (need.importance, need.experience) if f.withheld}
+        for reason in (Withheld.HISTORY, Withheld.PATTERN):
+            if reason in reasons:
+                return reason
+        return Withheld.TOO_FEW
 
     @property
     def sentences(self) -> list[str]:

@@ -111,3 +111,11 @@ def approx(value, approximate) -> str:
     """A figure as `score` shows it, marked ≈ where it is shown to the nearest half or whole point."""
     text = score_text(value)
     return f"≈{text}" if approximate and value is not None else text
+
+
+@register.filter
+def withheld_note(figure) -> str:
+    """Why a figure, or a theme's figures, are not shown (services.report_charts.withheld_note)."""
+    from gensidig.services.report_charts import withheld_note as note
+
+    return note(figure)
