@@ -4,8 +4,15 @@ from django.db import models
 
 
 def new_public_id() -> str:
-    """A random identifier for URLs, so ids cannot be guessed or counted."""
-    return secrets.token_urlsafe(9)
+    """A random identifier for URLs, so ids cannot be guessed or counted.
+
+    Never one that begins with "-": a command line reads that as an option (about one id in 64
+    would). Ids made before this rule still work on the command line after "--".
+    """
+    while True:
+        candidate = secrets.token_urlsafe(9)
+        if not candidate.startswith("-"):
+            return candidate
 
 
 class PublicIdField(models.CharField):

@@ -22,6 +22,12 @@ def parse_closing_time(raw: str) -> datetime.datetime:
     return moment
 
 
+ID_HELP = (
+    "The round's id, as printed by open-round and rounds. An id that begins with '-' (made before "
+    "ids stopped doing so) goes after '--', as in: gensidig close-round -- -Xy12ab34cd"
+)
+
+
 def get_round(public_id: str) -> Round:
     round_ = Round.objects.select_related("team__organisation", "instrument").filter(public_id=public_id).first()
     if round_ is None:

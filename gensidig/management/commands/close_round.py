@@ -2,14 +2,14 @@ from django.core.management.base import BaseCommand, CommandError, no_translatio
 
 from gensidig.services.survey.closing import TallyError, close_due_rounds, close_round
 
-from ._helpers import get_round
+from ._helpers import ID_HELP, get_round
 
 
 class Command(BaseCommand):
     help = "Close a round now and compute its report, or (--due) every round whose closing time has passed."
 
     def add_arguments(self, parser):
-        parser.add_argument("round", nargs="?", help="The round's id, as printed by open-round.")
+        parser.add_argument("round", nargs="?", help=ID_HELP)
         parser.add_argument("--due", action="store_true", help="Close all rounds past their closing time (for cron).")
 
     @no_translations  # the console speaks English; e-mails and pages follow each person's language

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError, no_translatio
 from gensidig.services.mail.direct import send_links
 from gensidig.services.survey.rounds import RoundError, reissue_links
 
-from ._helpers import get_round, print_links
+from ._helpers import ID_HELP, get_round, print_links
 
 
 class Command(BaseCommand):
@@ -13,7 +13,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("round", help="The round's id, as printed by open-round.")
+        parser.add_argument("round", help=ID_HELP)
         parser.add_argument("--email", action="store_true", help="Send each person their link by e-mail.")
 
     @no_translations  # the console speaks English; e-mails and pages follow each person's language
