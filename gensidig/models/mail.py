@@ -52,6 +52,9 @@ class ReminderBatch(models.Model):
     # A sender stopped while sending this batch (a crash, or the mail server went away): the
     # rest of it is not sent again, because nobody knows who had it already (at most once).
     interrupted = models.BooleanField(default=False)
+    # Sent by hand ("send a reminder now"), numbered from 101 apart from the scheduled ones, which
+    # go out as planned whatever was sent by hand.
+    manual = models.BooleanField(default=False)
 
     class Meta:
         constraints = [models.UniqueConstraint("round", "number", name="reminder_batch_unique")]

@@ -36,6 +36,29 @@ def record_agreement(
     due_on: datetime.date | None = None,
 ) -> Agreement:
     """Write down an agreement made about a closed round's theme."""
+    fields = _checked(round_, theme_key, text, owner, item_keys, owner_person)
+    return Agreement.objects.create(round=round_, theme_key=theme_key, due_on=due_on, **fields)
+
+
+def edit_agreement(
+    *,
+    agreement: Agreement,
+    text: str,
+    owner: str,
+    item_keys: list[str] = (),
+    owner_person: Person | None = None,
+    due_on: datetime.date | None = None,
+) -> Agreement:
+    """Change what an agreement says, who does it and by when; its theme and status stay."""
+    fields = _checked(agreement.round, agreement.theme_key, text, owner, item_keys, owner_person)
+    for name, value in {**fields, "due_on": due_on}.items():
+        setattr(agreement, name, value)
+    agreement.save(update_fields=[*fields, "due_on"])
+    return agreement
+
+
+def _checked(round_: Round, theme_key: str, text: str, owner: str, item_keys, owner_person) -> dict:
+    """An agreement's fields, checked: its theme's own items, a text, and a leader of the round as owner."""
     framework = framework_for(round_.instrument, "da")
     themes = {theme.key: theme for theme in framework.themes}
     if theme_key not in themes:
@@ -56,15 +79,7 @@ def record_agreement(
             raise AgreementRejected(_("Choose the leader who agreed to it, from this round's leaders."))
     else:
         owner_person = None
-    return Agreement.objects.create(
-        round=round_,
-        theme_key=theme_key,
-        item_keys=list(item_keys),
-        text=text,
-        owner=owner,
-        owner_person=owner_person,
-        due_on=due_on,
-    )
+    return {"item_keys": list(item_keys), "text": text, "owner": owner, "owner_person": owner_person}
 
 
 def update_status(*, agreement: Agreement, status: str) -> Agreement:

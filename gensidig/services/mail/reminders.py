@@ -70,14 +70,14 @@ def start_due_reminders(*, now: datetime.datetime | None = None) -> list[Reminde
     )
     for round_ in rounds:
         number = due_reminder(round_, now)
-        if number is None or round_.reminder_batches.filter(number__gte=number).exists():
+        if number is None or round_.reminder_batches.filter(number__gte=number, manual=False).exists():
             continue
         with transaction.atomic():
             # Two senders starting the same reminder take turns here; the second finds the first's batch.
             Round.objects.select_for_update().filter(pk=round_.pk).first()
-            if round_.reminder_batches.filter(number__gte=number).exists():
+            if round_.reminder_batches.filter(number__gte=number, manual=False).exists():
                 continue
-            round_.reminder_batches.filter(number__lt=number, status=ReminderStatus.PENDING).update(
+            round_.reminder_batches.filter(number__lt=number, manual=False, status=ReminderStatus.PENDING).update(
                 status=ReminderStatus.DONE
             )
             started.append(ReminderBatch.objects.create(round=round_, number=number))

@@ -46,12 +46,15 @@ def open_rounds(
     campaign=None,
     now: datetime.datetime | None = None,
     with_links: bool = True,
+    leaders: dict[int, list[Person]] | None = None,
 ) -> list[tuple[Round, list[AnswerLink]]]:
     """Open the next round of each team in one transaction, in a few bulk statements however
     many teams (a campaign of a whole municipality opens hundreds at once).
 
-    With links, each invitation gets one now, returned for printing; a campaign makes none here,
-    because its outbox makes each person's link when it sends their e-mail.
+    The leaders invited are each team's active members in the org chart, unless `leaders` names
+    them (a chief's own round, with leaders added or left out for it). With links, each invitation
+    gets one now, returned for printing; a campaign makes none here, because its outbox makes each
+    person's link when it sends their e-mail.
     """
     now = now or timezone.now()
     if not teams:
@@ -65,9 +68,14 @@ def open_rounds(
         )
     if closes_at <= now:
         raise RoundError(_("The closing time must be in the future."))
-    leaders: dict[int, list[Person]] = {team.pk: [] for team in teams}
-    for membership in TeamMembership.objects.filter(team__in=teams).select_related("person").order_by("person_id"):
-        leaders[membership.team_id].append(membership.person)
+    if leaders is None:
+        leaders = {team.pk: [] for team in teams}
+        for membership in (
+            TeamMembership.objects.filter(team__in=teams, person__active=True)
+            .select_related("person")
+            .order_by("person_id")
+        ):
+            leaders[membership.team_id].append(membership.person)
     empty = [team.name for team in teams if not leaders[team.pk]]
     if empty:
         raise RoundError(_("These teams have no leaders to invite: %(teams)s.") % {"teams": ", ".join(empty)})
