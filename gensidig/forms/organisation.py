@@ -83,7 +83,16 @@ class SettingsForm(forms.ModelForm):
 
     class Meta:
         model = Organisation
-        fields = ["name", "anonymity_threshold", "languages", "reminder_days", "retention_months", "privacy_contact"]
+        fields = [
+            "name",
+            "anonymity_threshold",
+            "languages",
+            "reminder_days",
+            "retention_months",
+            "privacy_contact",
+            "invitation_note",
+        ]
+        widgets = {"invitation_note": forms.Textarea(attrs={"rows": 3, "maxlength": 500})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -83,6 +83,15 @@ class Organisation(models.Model):
         default=default_languages,
         help_text=_("The languages people can answer in; invitations go out in each person's own."),
     )
+    invitation_note = models.TextField(
+        _("a note with the invitation"),
+        blank=True,
+        max_length=500,
+        help_text=_(
+            "A few words from the organisation that every invitation carries, for example who to ask. "
+            "Leave it empty for none."
+        ),
+    )
     reminder_days = models.JSONField(
         _("reminders (days before close)"),
         default=default_reminder_days,
