@@ -25,7 +25,8 @@ $(VENV)/.installed-test: $(VENV)/.installed-app
 install: $(VENV)/.installed-app
 install-test: $(VENV)/.installed-test
 
-## The demo on SQLite at http://127.0.0.1:$(PORT) (Ctrl+C stops it; run it again for fresh links).
+## The demo on SQLite at http://127.0.0.1:$(PORT), with its own sender: e-mails go to the page
+## /demo/outbox/, never out (Ctrl+C stops both; run it again for fresh links).
 demo: install
 	SITE_URL=http://127.0.0.1:$(PORT) $(VENV)/bin/gensidig demo --port $(PORT)
 

@@ -265,6 +265,12 @@ GENSIDIG_BALLOT_KEY_FILE = Path(env_str("GENSIDIG_BALLOT_KEY_FILE", str(DATA_DIR
 GENSIDIG_BALLOT_KEY_CREATE = env_bool("GENSIDIG_BALLOT_KEY_CREATE", SQLITE)
 # Extra views used only by benchmarks/ (a one-row insert baseline); never on in production.
 GENSIDIG_BENCHMARK_VIEWS = env_bool("GENSIDIG_BENCHMARK_VIEWS", False)
+# The demo's outbox, switched on by `gensidig demo` when it serves: e-mails are kept in the data
+# folder and shown at /demo/outbox/ instead of being sent. Never in production: anyone could read
+# every sign-in link there.
+GENSIDIG_DEMO_OUTBOX = env_bool("GENSIDIG_DEMO_OUTBOX", False)
+if GENSIDIG_DEMO_OUTBOX:
+    MAILERS["default"] = {"BACKEND": "gensidig.services.mail.demo_outbox.DemoOutboxBackend", "OPTIONS": {}}
 
 # --- Logging --------------------------------------------------------------------------
 LOGGING = {

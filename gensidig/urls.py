@@ -9,6 +9,7 @@ from gensidig.views import (
     auth,
     campaigns,
     chief,
+    demo,
     dialogue,
     exports,
     imports,
@@ -78,6 +79,9 @@ gensidig_patterns = [
     path("campaigns/<str:public_id>/rollup/", rollups.rollup_start, name="rollup-start"),
     path("campaigns/<str:public_id>/rollup/<str:team_id>/", rollups.rollup, name="rollup"),
     path("healthz/", pages.health, name="health"),
+    # Only while `gensidig demo` serves (GENSIDIG_DEMO_OUTBOX); a 404 otherwise.
+    path("demo/outbox/", demo.outbox, name="demo-outbox"),
+    path("demo/outbox/<str:message_id>/", demo.outbox_message, name="demo-outbox-message"),
 ]
 
 urlpatterns = [

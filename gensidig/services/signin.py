@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from gensidig.models import Person, SignInLink, SignInRequest, User
-from gensidig.services.mail.server import Result, Stop, deliver, mail_server
+from gensidig.services.mail.server import Result, Stop, deliver, mail_server, mail_server_trouble
 from gensidig.services.survey.tokens import hash_token, new_token
 
 LINK_LIFETIME = datetime.timedelta(minutes=30)
@@ -47,10 +47,24 @@ def request_sign_in_link(*, email: str, language: str) -> None:
     SignInRequest.objects.create(email=email.strip().lower()[:254], language=language)
 
 
+def mail_delayed_since() -> datetime.datetime | None:
+    """When the sender last found the mail server unreachable, if it has not got through since.
+
+    The same for every address (it is about the server, not the person), so saying it on the
+    page tells nobody who is in the system.
+    """
+    trouble = mail_server_trouble()
+    return trouble.since if trouble else None
+
+
 def sign_in_message(*, user: User, language: str, now: datetime.datetime) -> EmailMultiAlternatives:
     """Make a new link for the user and the e-mail that carries it (the token lives only in the message)."""
+    return _new_link(user=user, language=language, now=now)[1]
+
+
+def _new_link(*, user: User, language: str, now: datetime.datetime) -> tuple[SignInLink, EmailMultiAlternatives]:
     token = new_token()
-    SignInLink.objects.create(user=user, token_hash=token.token_hash, expires_at=now + LINK_LIFETIME)
+    link = SignInLink.objects.create(user=user, token_hash=token.token_hash, expires_at=now + LINK_LIFETIME)
     url = f"{settings.SITE_URL}/login/link/{token.token}/"
     with translation.override(language):
         context = {"url": url, "minutes": int(LINK_LIFETIME.total_seconds() // 60)}
@@ -61,20 +75,24 @@ def sign_in_message(*, user: User, language: str, now: datetime.datetime) -> Ema
             headers={"Auto-Submitted": "auto-generated"},
         )
         message.attach_alternative(render_to_string("gensidig/emails/sign_in.html", context), "text/html")
-    return message
+    return link, message
 
 
 def send_sign_in_links(*, now: datetime.datetime | None = None) -> int:
     """Handle the waiting requests: e-mail a link where the address belongs to someone; returns how many went.
 
-    Each request is deleted before its e-mail goes (at most once). An unknown address, or one
-    that has asked too often, is simply deleted. If the mail server cannot be reached, the
-    requests not yet taken wait for the next run.
+    The mail server is reached first: while it cannot be, every request waits for the next run
+    (and the sign-in page says e-mail is delayed). Each request is then deleted before its e-mail
+    goes (at most once). An unknown address, or one that has asked too often, is simply deleted.
+    If the server takes nothing and goes away, the request being sent waits again (its link is
+    dropped, having reached nobody) and so do the rest; if the connection is lost half-way, that
+    one link may or may not have arrived, and is not sent again.
     """
     now = now or timezone.now()
+    if not SignInRequest.objects.exists():
+        return 0  # nothing to send: the mail server is not contacted
     sent = 0
-    with contextlib.ExitStack() as stack:
-        server = None
+    with contextlib.suppress(Stop), mail_server() as server:
         for pk, email, language in SignInRequest.objects.order_by("pk").values_list("pk", "email", "language")[:BATCH]:
             with transaction.atomic():
                 if not SignInRequest.objects.filter(pk=pk).delete()[0]:
@@ -85,13 +103,18 @@ def send_sign_in_links(*, now: datetime.datetime | None = None) -> int:
                     or SignInLink.objects.filter(user=user, expires_at__gt=now).count() >= LINKS_PER_LIFETIME
                 ):
                     continue
-                message = sign_in_message(user=user, language=language, now=now)
-            try:
-                server = server or stack.enter_context(mail_server())
-            except Stop:
-                break  # they can ask again; the rest wait for the next run
-            if deliver(server, message).result is Result.SENT:
+                link, message = _new_link(user=user, language=language, now=now)
+            outcome = deliver(server, message)
+            if outcome.result is Result.SENT:
                 sent += 1
+            elif outcome.result is Result.NOT_TAKEN:
+                with transaction.atomic():
+                    link.delete()
+                    SignInRequest.objects.create(email=email, language=language)
+                raise Stop(outcome.error)
+            elif outcome.result is Result.LOST:
+                raise Stop(outcome.error)
+            # FAILED: the server refused this address; there is nothing to try again.
     return sent
 
 

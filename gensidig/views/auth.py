@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from gensidig.services.signin import LINK_LIFETIME, request_sign_in_link, use_sign_in_link
+from gensidig.services.mail.demo_outbox import demo_outbox_on
+from gensidig.services.signin import LINK_LIFETIME, mail_delayed_since, request_sign_in_link, use_sign_in_link
 
 LINK_MINUTES = int(LINK_LIFETIME.total_seconds() // 60)
 
@@ -28,15 +29,26 @@ def request_link(request: HttpRequest) -> HttpResponse:
     form = SignInLinkForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         # The same answer, and the same work, whether or not the address is known: the page tells
-        # nobody who is here. The sender e-mails the link a moment later.
+        # nobody who is here. The sender e-mails the link a moment later; if it could not reach
+        # the mail server at its last try, the page says the e-mail is delayed (the request waits).
         request_sign_in_link(email=form.cleaned_data["email"], language=translation.get_language())
         return render(
             request,
             "gensidig/registration/link_sent.html",
-            {"email": form.cleaned_data["email"], "minutes": LINK_MINUTES},
+            {
+                "email": form.cleaned_data["email"],
+                "minutes": LINK_MINUTES,
+                "delayed_since": mail_delayed_since(),
+                "demo_outbox": demo_outbox_on(),
+            },
         )
     status = 400 if form.errors else 200
-    return render(request, "gensidig/registration/request_link.html", {"form": form}, status=status)
+    return render(
+        request,
+        "gensidig/registration/request_link.html",
+        {"form": form, "demo_outbox": demo_outbox_on()},
+        status=status,
+    )
 
 
 @never_cache

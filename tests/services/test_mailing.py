@@ -22,6 +22,7 @@ from gensidig.services.mail.outbox import (
     send_invitations,
 )
 from gensidig.services.mail.reminders import send_reminders, start_due_reminders
+from gensidig.services.mail.server import mail_server_trouble
 from gensidig.services.survey.answering import usable_invitation
 from gensidig.services.survey.links import AnswerLink
 from gensidig.services.survey.tokens import hash_token
@@ -32,6 +33,12 @@ from ..factories import PersonFactory, answer, answers_for, make_team, start_rou
 pytestmark = pytest.mark.django_db
 smtp_server = smtp.smtp_server  # a real SMTP server on a free port
 no_smtp_server = smtp.no_smtp_server  # a port where nothing listens
+
+
+@pytest.fixture(autouse=True)
+def _own_data_folder(settings, tmp_path):
+    """The sender's note on the mail server lives in the data folder: each test has its own."""
+    settings.DATA_DIR = tmp_path
 
 
 class Crash(Exception):
@@ -243,6 +250,21 @@ def test_an_unreachable_server_leaves_everything_waiting_and_says_so(no_smtp_ser
     assert report.sent == report.failed == 0 and report.remaining == 6
     assert mail_status(rounds=[round_]).counts[MailStatus.PENDING] == 6
     assert all(works(link.token) for link in links)
+
+
+def test_the_sender_notes_an_unreachable_server_and_forgets_it_once_it_gets_through(settings, smtp_server):
+    team = make_team(leaders=5)
+    queued_round(team)
+    settings.MAILERS = smtp.smtp_settings(smtp.free_port())
+    send_invitations()
+    first = mail_server_trouble()
+    assert first is not None and "Errno" in first.error
+    send_invitations()
+    assert mail_server_trouble().since == first.since  # since the first failed try, not the latest
+
+    settings.MAILERS = smtp.smtp_settings(smtp_server.port)
+    assert send_invitations().sent == 6
+    assert mail_server_trouble() is None
 
 
 def fail_on(monkeypatch, call: int, error: Exception):
@@ -521,6 +543,7 @@ def test_a_reminder_writes_the_same_for_everyone_and_keeps_no_list_of_who_was_re
         "sent",
         "failed",
         "interrupted",
+        "manual",  # sent by hand or by the schedule: about the batch, never about a person
     }
     assert list(ReminderBatch.objects.values_list("number", "sent", "failed", "interrupted")) == [(1, 5, 0, False)]
     assert set(InvitationMail.objects.values_list("status", "error")) == {(MailStatus.SENT, "")}

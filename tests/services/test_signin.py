@@ -2,10 +2,12 @@
 
 import datetime
 import re
+import smtplib
 
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
+from django.core.mail.backends.smtp import EmailBackend
 from django.utils import timezone
 
 from gensidig.models import SignInLink, SignInRequest
@@ -20,6 +22,12 @@ smtp_server = smtp.smtp_server
 no_smtp_server = smtp.no_smtp_server
 LINK = re.compile(r"/login/link/([A-Za-z0-9_\-]{43})/")
 CSRF_VALUE = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]+"')
+
+
+@pytest.fixture(autouse=True)
+def _own_data_folder(settings, tmp_path):
+    """The sender's note on the mail server lives in the data folder: each test has its own."""
+    settings.DATA_DIR = tmp_path
 
 
 def ask(client, email):
@@ -61,12 +69,48 @@ def test_a_flood_of_requests_sends_at_most_a_handful_of_links(client, team, smtp
     assert len(smtp_server.received) == LINKS_PER_LIFETIME and not SignInRequest.objects.exists()
 
 
-def test_without_a_mail_server_the_waiting_requests_wait_for_the_next_run(client, no_smtp_server):
+def test_without_a_mail_server_every_request_waits_the_page_says_so_and_the_links_go_once_it_is_back(
+    client, smtp_server, settings
+):
     team = make_team(leaders=5)
-    for person in team.leaders.all()[:3]:
-        ask(client, person.email)
+    leaders = [person.email for person in team.leaders.all()[:3]]
+    settings.MAILERS = smtp.smtp_settings(smtp.free_port())  # the mail server is down
+    for email in leaders[:2]:
+        ask(client, email)
     assert send_sign_in_links() == 0
-    assert SignInRequest.objects.count() == 2  # the one taken is lost; they can ask again
+    assert SignInRequest.objects.count() == 2 and not SignInLink.objects.exists()  # nothing taken, nothing lost
+
+    page = ask(client, leaders[2])  # someone asks while it is down: a clear page, not an error
+    assert page.status_code == 200
+    assert "E-mailen er forsinket" in page.content.decode()  # and the request waits with the others
+    assert SignInRequest.objects.count() == 3
+
+    settings.MAILERS = smtp.smtp_settings(smtp_server.port)  # back
+    assert send_sign_in_links() == 3
+    assert sorted(received.to for received in smtp_server.received) == sorted(leaders)
+    assert not SignInRequest.objects.exists()
+    assert "E-mailen er forsinket" not in ask(client, leaders[0]).content.decode()  # the page no longer says so
+
+
+def test_a_server_that_takes_nothing_now_leaves_the_request_waiting_and_no_link_behind(
+    client, team, smtp_server, monkeypatch
+):
+    original = EmailBackend.send_messages
+
+    def not_now(self, messages):
+        raise smtplib.SMTPDataError(421, b"4.3.2 Shutting down, try again later")
+
+    ask(client, team.chief.email)
+    monkeypatch.setattr(EmailBackend, "send_messages", not_now)
+    assert send_sign_in_links() == 0
+    assert SignInRequest.objects.count() == 1 and not SignInLink.objects.exists()
+    monkeypatch.setattr(EmailBackend, "send_messages", original)
+    assert send_sign_in_links() == 1 and smtp_server.received[0].to == team.chief.email
+
+
+def test_with_nothing_waiting_the_sender_does_not_contact_the_mail_server(no_smtp_server, tmp_path):
+    assert send_sign_in_links() == 0
+    assert not (tmp_path / "mail-server-trouble.json").exists()
 
 
 def test_the_daily_jobs_clear_expired_staff_sessions_and_sign_in_links_once_a_day(team):

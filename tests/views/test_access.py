@@ -37,6 +37,12 @@ PUBLIC = {
     "answer-thanks",
     "health",
 }
+# Pages that exist only while `gensidig demo` serves (GENSIDIG_DEMO_OUTBOX), for anyone there;
+# everywhere else they answer 404 to everyone.
+DEMO_ONLY = {
+    "demo-outbox": ("demo-outbox", []),
+    "demo-outbox-message": ("demo-outbox-message", ["17650000000000000000-0123456789abcdef"]),
+}
 
 
 @pytest.fixture
@@ -140,8 +146,25 @@ def protected_urls(w):
 
 def test_every_url_is_covered_by_these_tests(world):
     names = {pattern.name for pattern in get_resolver().url_patterns[0].url_patterns if pattern.name}
-    covered = {name for name, _url, _methods in protected_urls(world)} | PUBLIC
+    covered = {name for name, _url, _methods in protected_urls(world)} | PUBLIC | set(DEMO_ONLY)
     assert names == covered, f"add new URLs to tests/views/test_access.py: {names ^ covered}"
+
+
+@pytest.mark.parametrize("who", [None, "hr@a.dk", "chief1@a.dk"])
+def test_the_demo_only_pages_do_not_exist_outside_the_demo(client, world, who):
+    if who:
+        sign_in(client, who)
+    for name, args in DEMO_ONLY.values():
+        assert client.get(reverse(f"gensidig:{name}", args=args)).status_code == 404, name
+
+
+def test_an_administrators_own_page_leads_to_their_organisation_and_no_other(client, world):
+    sign_in(client, "hr@a.dk")
+    page = client.get(reverse("gensidig:home")).content.decode()
+    main = page[page.index('id="main-content"') :]
+    assert f'href="{reverse("gensidig:org", args=["a"])}"' in main
+    assert reverse("gensidig:org", args=["b"]) not in page
+    assert f'href="{reverse("gensidig:campaigns", args=["a"])}"' in main
 
 
 def sign_in(client, email):

@@ -1,14 +1,25 @@
-"""Talking to the mail server: one connection per run, and what became of each message handed over."""
+"""Talking to the mail server: one connection per run, and what became of each message handed over.
+
+Whether the server could be reached at the sender's last try is noted in the data folder, so a
+page can tell someone waiting for an e-mail that it is delayed (the sign-in page does). It is one
+machine's note: where the sender runs on another machine than the web server, the page does not
+know, and says what it always says.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import datetime
+import json
 import smtplib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 # The server's "service not available, closing connection": it took nothing, so nothing is lost
@@ -36,6 +47,42 @@ class Stop(Exception):
         self.reason = reason
 
 
+@dataclass(frozen=True)
+class Trouble:
+    """The mail server could not be reached at the sender's last try: since when, and why."""
+
+    since: datetime.datetime
+    error: str
+
+
+def _trouble_file() -> Path:
+    return Path(settings.DATA_DIR) / "mail-server-trouble.json"
+
+
+def mail_server_trouble() -> Trouble | None:
+    """Whether the sender's last try found the mail server unreachable; None when it got through."""
+    try:
+        noted = json.loads(_trouble_file().read_text())
+        return Trouble(since=datetime.datetime.fromisoformat(noted["since"]), error=str(noted["error"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _note_trouble(reason: str) -> None:
+    earlier = mail_server_trouble()
+    since = earlier.since if earlier else timezone.now()
+    with contextlib.suppress(OSError):  # a note that cannot be written must not stop the sender
+        path = _trouble_file()
+        partial = path.with_suffix(".part")
+        partial.write_text(json.dumps({"since": since.isoformat(), "error": reason}))
+        partial.replace(path)
+
+
+def _note_reachable() -> None:
+    with contextlib.suppress(OSError):
+        _trouble_file().unlink(missing_ok=True)
+
+
 @contextlib.contextmanager
 def mail_server() -> Iterator:
     """One connection for the whole run; a server that cannot be reached stops the run before anything is claimed."""
@@ -43,9 +90,15 @@ def mail_server() -> Iterator:
     try:
         connection.open()
     except (OSError, smtplib.SMTPException) as error:
-        raise Stop(_("The mail server could not be reached: %(error)s") % {"error": _describe(error)}) from error
+        reason = _("The mail server could not be reached: %(error)s") % {"error": _describe(error)}
+        _note_trouble(reason)
+        raise Stop(reason) from error
+    _note_reachable()
     try:
         yield connection
+    except Stop as stop:  # the server went away, or is not taking messages now
+        _note_trouble(stop.reason)
+        raise
     finally:
         with contextlib.suppress(OSError, smtplib.SMTPException):
             connection.close()
