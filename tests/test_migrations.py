@@ -114,7 +114,8 @@ def test_an_open_round_keeps_what_it_gathered_across_the_upgrade_and_counts_it_a
         # The links people have still work, and the reminder caught half-way is not sent again.
         assert usable_invitation(token_hash=hash_token(tokens[leaders[3].email])).person.email == leaders[3].email
         assert usable_invitation(token_hash=hash_token(tokens[leaders[0].email])) is None  # answered before
-        assert round_.reminder_batches.get().interrupted
+        # (one column read: later migrations add columns this state of the schema does not have yet)
+        assert round_.reminder_batches.values_list("interrupted", flat=True).get()
 
         # Two more leaders and the chief answer after the upgrade (and every later one); closing
         # counts everyone.

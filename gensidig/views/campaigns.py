@@ -78,7 +78,8 @@ def campaign_detail(request, slug: str, public_id: str):
             "teams": teams,
             "small_teams": [t for t in teams if t.small and t.leaders > 0],
             "empty_teams": [t for t in teams if t.leaders == 0],
-            "people": sum(t.leaders for t in teams) + len(teams),
+            # One invitation per leader and one for each team's chief; a team without leaders gets no round.
+            "invitations": sum(t.leaders + 1 for t in teams if t.leaders),
         }
     else:
         rounds = Round.objects.filter(campaign=campaign)
