@@ -1,6 +1,7 @@
 """The quick reading of a complete answer form accepts exactly what the full form accepts."""
 
 import pytest
+from django.utils import translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -37,3 +38,20 @@ def test_the_quick_path_and_the_form_agree(data, role):
     assert (quick is not None) == form.is_valid(), form.errors
     if quick is not None:
         assert quick == form.answers()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["da", "en"])
+@pytest.mark.parametrize("role", [Role.LEADER, Role.CHIEF])
+def test_every_question_on_a_page_has_a_name_of_its_own_for_the_error_summary(role, language):
+    instrument = current_instrument()
+    framework = framework_for(instrument, language)
+    with translation.override(language):
+        steps = AnswerForm({}, framework=framework, role=role, instrument=instrument).steps()
+        for step in steps:
+            titles = {item.key: item.title for item in (*step.theme.needs, *step.theme.expectations)}
+            summaries = [field.summary for field in step.fields]
+            assert len(set(summaries)) == len(summaries), summaries
+            for question in (*step.needs, *step.expectations):
+                for field in question.fields:
+                    assert field.summary.startswith(f"{titles[question.item_key]} – "), field.summary

@@ -33,6 +33,24 @@ SCALE_ENDS = {
 }
 # Translators: an answer option for someone who cannot judge a question.
 DONT_KNOW_LABEL = pgettext_lazy("answer option", "Don't know")
+# What each scale asks, in a word or two, for the error summary's links, which name the statement
+# and the scale: "Translates political decisions – importance: Choose an answer ...".
+SCALE_NAMES = {
+    # Translators: in the answer form's list of errors, after a statement's title: "<title> – importance".
+    (Role.LEADER, ItemKind.NEED, Scale.IMPORTANCE): pgettext_lazy("error summary", "importance"),
+    # Translators: in the answer form's list of errors, after a statement's title: "<title> – experience".
+    (Role.LEADER, ItemKind.NEED, Scale.EXPERIENCE): pgettext_lazy("error summary", "experience"),
+    # Translators: in the answer form's list of errors, after one of the chief's expectations.
+    (Role.LEADER, ItemKind.EXPECTATION, Scale.FULFILMENT): pgettext_lazy("error summary", "how well you live up to it"),
+    # Translators: in the chief's answer form's list of errors, after a statement's title.
+    (Role.CHIEF, ItemKind.NEED, Scale.EXPERIENCE): pgettext_lazy("error summary", "how much you do it"),
+    # Translators: in the chief's answer form's list of errors, after a statement's title: "<title> – importance".
+    (Role.CHIEF, ItemKind.EXPECTATION, Scale.IMPORTANCE): pgettext_lazy("error summary", "importance"),
+    # Translators: in the chief's answer form's list of errors, after one of the chief's expectations.
+    (Role.CHIEF, ItemKind.EXPECTATION, Scale.FULFILMENT): pgettext_lazy(
+        "error summary", "how well your leaders live up to it"
+    ),
+}
 
 
 class CommentLengthValidator(validators.MaxLengthValidator):
@@ -105,7 +123,12 @@ def display_choices(scale: str) -> list[Choice]:
 
 @dataclass
 class FieldView:
-    """What the template needs to draw one field: its value as sent and the errors to show now."""
+    """What the template needs to draw one field: its value as sent and the errors to show now.
+
+    `summary` names the field in the error summary, where the question's own label ("How
+    important is this to you?") is the same for every statement: the statement's title and the
+    scale ("Translates political decisions – importance"), or the comment's label.
+    """
 
     name: str
     label: str
@@ -113,6 +136,7 @@ class FieldView:
     value: str
     errors: list[str]
     ends: tuple[str, str] = ("", "")
+    summary: str = ""
 
     @property
     def id(self) -> str:
@@ -183,7 +207,7 @@ class AnswerForm(forms.Form):
         for number, theme in enumerate(self.framework.themes, start=1):
             errors = self.errors if number == show_errors_for else {}
 
-            def view(name: str, scale: str | None = None) -> FieldView:
+            def view(name: str, scale: str | None = None, summary: str = "") -> FieldView:
                 field = self.fields[name]
                 return FieldView(
                     name=name,
@@ -192,22 +216,27 @@ class AnswerForm(forms.Form):
                     value=self.sent_value(name),
                     errors=[str(e) for e in errors.get(name, [])],  # noqa: B023 - used at once
                     ends=tuple(str(end) for end in SCALE_ENDS[scale]) if scale else ("", ""),
+                    summary=summary or str(field.label),
                 )
 
-            def question(item) -> Question:
+            def question(item, kind: str) -> Question:
                 statement = item.leader_text if self.role == Role.LEADER else item.chief_text
                 return Question(
                     item_key=item.key,
                     statement=statement,
-                    fields=[view(field_name(key, scale), scale) for key, scale in self.questions if key == item.key],
+                    fields=[
+                        view(field_name(key, scale), scale, f"{item.title} – {SCALE_NAMES[(self.role, kind, scale)]}")
+                        for key, scale in self.questions
+                        if key == item.key
+                    ],
                 )
 
             steps.append(
                 Step(
                     number=number,
                     theme=theme,
-                    needs=[question(n) for n in theme.needs],
-                    expectations=[question(e) for e in theme.expectations],
+                    needs=[question(n, ItemKind.NEED) for n in theme.needs],
+                    expectations=[question(e, ItemKind.EXPECTATION) for e in theme.expectations],
                     comment=view(comment_name(theme.key)) if self.role == Role.LEADER else None,
                 )
             )

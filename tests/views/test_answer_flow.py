@@ -1,6 +1,8 @@
 """Answering through a link with Django's test client: token handling, the steps, bad input."""
 
+import html
 import logging
+import re
 
 import pytest
 from django.core import signing
@@ -10,7 +12,7 @@ from gensidig.forms.answer import comment_name, field_name
 from gensidig.models import AnswerToken, Invitation
 from gensidig.models.choices import Role
 from gensidig.services.survey.closing import close_round
-from gensidig.services.survey.questions import questions_for
+from gensidig.services.survey.questions import MAX_COMMENT_LENGTH, questions_for
 from gensidig.services.survey.tokens import hash_token
 from gensidig.views.answer import ANSWER_COOKIE
 
@@ -19,6 +21,7 @@ from ..factories import chief_link, leader_links, start_round
 
 pytestmark = pytest.mark.django_db
 ANSWER_URL = reverse("gensidig:answer")
+ERROR_LINK = re.compile(r'<li><a href="#([^"]+)-first">([^<]+)</a></li>')
 
 
 @pytest.fixture
@@ -139,6 +142,35 @@ def test_a_missing_answer_is_shown_next_to_its_question_and_nothing_is_stored(cl
     assert 'id="error-summary"' in response.content.decode()
     assert all(f.errors for f in response.context["step"].fields if f.name.startswith("q-"))
     assert counted(round_) == 0
+
+
+@pytest.mark.parametrize("role", [Role.LEADER, Role.CHIEF])
+def test_each_link_in_the_error_summary_names_its_statement_and_scale_and_no_two_are_alike(client, opened, role):
+    _round, links = opened
+    visit(client, leader_links(links)[0] if role == Role.LEADER else chief_link(links))
+    data = {"step": "1", "action": "next"}
+    if role == Role.LEADER:  # a comment over its limit with a null character: two errors on one field
+        data[comment_name("direction")] = "x" * (MAX_COMMENT_LENGTH + 1) + "\x00"
+    response = client.post(ANSWER_URL, data)
+    assert response.status_code == 400
+    summary = re.search(r'<div [^>]*id="error-summary".*?</ul>', response.content.decode(), flags=re.S).group(0)
+    found = [(target, html.unescape(text)) for target, text in ERROR_LINK.findall(summary)]
+    texts = [text for _target, text in found]
+    assert len(found) == len(response.context["error_list"]) > 1
+    assert len(set(texts)) == len(texts), texts
+    step = response.context["step"]
+    titles = {item.key: item.title for item in (*step.theme.needs, *step.theme.expectations)}
+    expected = [
+        f"{titles[question.item_key]} – "
+        for question in (*step.needs, *step.expectations)
+        for _field in question.fields
+    ]
+    statement_links = [text for target, text in found if target.startswith("f-q-")]
+    assert len(statement_links) == len(expected)  # every rating on the page was left out
+    for text, start in zip(statement_links, expected, strict=True):
+        assert text.startswith(start) and len(text) > len(start) + 10, text  # the title, the scale, the error
+    comment_links = [text for target, text in found if target.startswith("f-comment-")]
+    assert len(comment_links) == (2 if role == Role.LEADER else 0)
 
 
 def test_sending_with_an_earlier_page_incomplete_returns_to_that_page(client, opened):
