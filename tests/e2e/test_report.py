@@ -52,7 +52,7 @@ def report_path(round_) -> str:
 
 def assert_charts_are_labelled(page: Page, count: int) -> None:
     """Each chart is an image whose name is its non-empty <title> (and its description)."""
-    charts = page.locator("figure.gs-chart svg[role=img]")
+    charts = page.locator("figure.gs-chart svg[role=img] >> visible=true")  # each chart has a wide and a narrow layout
     expect(charts).to_have_count(count)
     for chart in charts.all():
         ids = chart.get_attribute("aria-labelledby").split()

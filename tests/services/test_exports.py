@@ -98,18 +98,18 @@ def test_every_exported_number_is_the_number_the_report_shows():
     round_ = close_round(round_=round_)
     report = report_of(round_)
     shown = set()
-    for theme in report.themes:
-        for need in theme.needs:
-            shown |= {score(need.importance.mean), score(need.experience.mean)}
-            if need.experience.sd is not None:
-                shown.add(score(need.experience.sd))
-            shown.add(signed(need.gap))
-        shown |= {score(theme.stat.importance), score(theme.stat.experience), signed(theme.stat.gap)}
-        shown |= {score(e.leaders_fulfilment.mean) for e in theme.expectations}
-        shown.add(score(theme.stat.leaders_fulfilment))
-    shown = {text.replace("−", "-").replace("+", "") for text in shown}
-    with translation.override("da"):
+    with translation.override("da"):  # the report's numbers as the Danish page writes them (decimal comma)
+        for theme in report.themes:
+            for need in theme.needs:
+                shown |= {score(need.importance.mean), score(need.experience.mean)}
+                if need.experience.sd is not None:
+                    shown.add(score(need.experience.sd))
+                shown.add(signed(need.gap))
+            shown |= {score(theme.stat.importance), score(theme.stat.experience), signed(theme.stat.gap)}
+            shown |= {score(e.leaders_fulfilment.mean) for e in theme.expectations}
+            shown.add(score(theme.stat.leaders_fulfilment))
         text = exports.figures_csv(report=report)
+    shown = {text.replace("−", "-").replace("+", "") for text in shown}
     numbers = {cell for line in csv.reader(io.StringIO(text), delimiter=";") for cell in line[4:5] if "," in cell}
     assert numbers and numbers <= shown, numbers - shown
     assert any(not number.endswith(",0") for number in numbers)  # the test does reach fractions

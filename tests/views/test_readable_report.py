@@ -132,6 +132,16 @@ def test_the_grid_table_uses_the_charts_region_names_and_the_page_explains_the_l
     assert "chart-diagonal" in html
     for name in ("Concentrate here", "Keep it up", "Possibly over-served", "Lower priority"):
         assert f"<strong>{name}:</strong>" in html  # each region explained in words
+    with translation.override("da"):
+        for name in ("Concentrate here", "Keep it up", "Possibly over-served", "Lower priority"):
+            assert f"<strong>{_(name)}:</strong>" in _(  # the Danish explanation names the chart's regions too
+                {
+                    "Concentrate here": "<strong>Concentrate here:</strong> more than half a point above the diagonal – experienced less than its importance – and important (3.5 or more). This is where a change would matter most.",
+                    "Keep it up": "<strong>Keep it up:</strong> within half a point of the diagonal (the dashed lines), and important.",
+                    "Possibly over-served": "<strong>Possibly over-served:</strong> more than half a point below the diagonal – experienced more than leaders find it important.",
+                    "Lower priority": "<strong>Lower priority:</strong> importance under 3.5, and not over-served.",
+                }[name]
+            )
 
 
 # --- 2. Sums that add up ------------------------------------------------------------------------------
