@@ -5,6 +5,7 @@ Shared by the report pages and, later, the PDF export, so both draw the same thi
 
 from __future__ import annotations
 
+from django.utils.formats import date_format
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
@@ -178,4 +179,42 @@ def grid_chart(report: Report) -> SafeString | None:
         band=st.GRID_BAND,
         important_from=st.IMPORTANT_FROM,
         quadrant_labels=quadrant_labels(),
+    )
+
+
+def course_series() -> list[charts.Series]:
+    return needs_series()[:2]  # the leaders' importance and experience
+
+
+def course_chart(theme: ThemeReport, course) -> SafeString | None:
+    """A theme's course over every round of the team with figures: a row per round, importance and
+    experience joined by the gap, as the report's other charts draw them."""
+    if course is None or not course.earlier:
+        return None
+    rows = []
+    for row in course.theme_rows(theme.key):
+        label = _("Round %(number)s (%(date)s)") % {
+            "number": row["round"].number,
+            "date": date_format(row["round"].closed_on, "F Y") if row["round"].closed_on else "",
+        }
+        shown = row["experience"] is not None
+        rows.append(
+            charts.DotRow(
+                label=label,
+                values={"importance": row["importance"], "experience": row["experience"]} if shown else {},
+                note="" if shown else _("Not shown"),
+            )
+        )
+    return charts.dot_plot(
+        chart_id=f"chart-course-{theme.key}",
+        title=_("%(theme)s over the rounds") % {"theme": theme.title},
+        description=_(
+            "For each round of the team that still has figures, on a scale from 1 to 5: the leaders' importance "
+            "(open circle) and experience (filled circle), joined by a line that is the gap. The table after "
+            "the chart gives the numbers."
+        ),
+        rows=rows,
+        series=course_series(),
+        connect=("importance", "experience"),
+        label_width=200,
     )

@@ -90,15 +90,18 @@ def _theme(request, round_, theme_key: str, audience: str):
     theme_report = report.theme(theme_key)
     if theme_report is None:
         raise Http404
+    context = report_context(round_, audience)
     return render(
         request,
         "gensidig/report/theme.html",
         {
-            **report_context(round_, audience),
+            **context,
+            "course_chart": report_charts.course_chart(theme_report, context["course"]),
             "report": report,
             "theme": theme_report,
             "needs_chart": report_charts.theme_needs_chart(theme_report),
             "mirror_chart": report_charts.theme_mirror_chart(theme_report),
+            "course_series": report_charts.course_series(),
             # Comments stay with the chief: shared with the team, a sentence is easier to trace.
             "comments": comments_for(report=report, theme_key=theme_key) if audience == CHIEF else [],
         },

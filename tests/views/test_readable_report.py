@@ -278,7 +278,12 @@ def test_a_team_with_three_rounds_sees_its_course_over_all_three(client):
     rounds = [varied_round(team, answering=8, offset=i) for i in range(3)]
     sign_in(in_english(client), team)
     url = reverse("gensidig:report-theme", args=[rounds[-1].public_id, "direction"])
-    theme = Page(client.get(url).content.decode())
+    html = client.get(url).content.decode()
+    course_svg = html[
+        html.index('id="chart-course-direction"') : html.index("</svg>", html.index('id="chart-course-direction"'))
+    ]
+    assert course_svg.count("series-experience circle") == 3  # a small chart: one row per round
+    theme = Page(html)
     (by_round,) = [t for t in theme.tables if t and t[0][:2] == ["Round", "Importance"]]
     assert [row[0].split(" (")[0] for row in by_round[1:]] == ["Round 1", "Round 2", "Round 3"]
     assert all(number(row[2]) is not None for row in by_round[1:]), by_round  # every round's experience
