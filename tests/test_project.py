@@ -95,3 +95,12 @@ def test_every_template_string_is_in_the_catalogue():
             if msgid not in msgids:
                 missing.append((template.name, msgid))
     assert not missing, missing[:10]
+
+
+def test_the_danish_reads_as_danish_one_quotation_style_and_the_words_of_the_word_list():
+    """Danish quotation marks are »…«; a gap between two figures is a "forskel" (DESIGN.md 6)."""
+    entries = [e for e in polib.pofile(str(CATALOGUE)) if e.translated()]
+    texts = [e.msgstr for e in entries] + [s for e in entries for s in e.msgstr_plural.values()]
+    assert not [t for t in texts if "“" in t or "”" in t or "„" in t], "Danish uses »…«"
+    assert not [t for t in texts if re.search(r"\bgab(et|s)?\b", t)], "a difference between figures is a forskel"
+    assert not [t for t in texts if "omkring" in t and "%(" in t], "a count that is exact is not 'omkring'"
