@@ -76,12 +76,12 @@ def prepare(seed: int, leaders: int, answering: int):
     from django.utils import timezone
 
     from gensidig.models.choices import Role
+    from gensidig.services.organisation.teams import create_team, get_or_create_organisation
     from gensidig.services.survey.answering import submit_answers, ticket_for
     from gensidig.services.survey.closing import close_round
     from gensidig.services.survey.questions import Answers, questions_for
     from gensidig.services.survey.rounds import open_round
     from gensidig.services.survey.tokens import hash_token
-    from gensidig.services.teams import create_team, get_or_create_organisation
 
     call_command("migrate", verbosity=0)
     rng = random.Random(seed)

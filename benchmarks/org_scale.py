@@ -516,7 +516,7 @@ def helper_run() -> None:
     from gensidig.models.choices import Role
     from gensidig.services.campaigns import create_campaign, launch_campaign
     from gensidig.services.mail.outbox import send_invitations
-    from gensidig.services.orgchart import apply_import, plan_import, read_chart
+    from gensidig.services.organisation.chart import apply_import, plan_import, read_chart
     from gensidig.services.survey.instruments import current_instrument
 
     record = Recorder()

@@ -99,10 +99,10 @@ def helper_make_data() -> None:
     from django.utils import timezone
 
     from gensidig.models.choices import Role
+    from gensidig.services.organisation.teams import create_team, get_or_create_organisation
     from gensidig.services.survey.instruments import current_instrument, framework_for
     from gensidig.services.survey.questions import questions_for
     from gensidig.services.survey.rounds import open_round
-    from gensidig.services.teams import create_team, get_or_create_organisation
 
     leaders = spec["leaders_per_team"]
     closes_at = timezone.now() + datetime.timedelta(days=7)

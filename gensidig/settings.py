@@ -49,6 +49,20 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     return value
 
 
+def env_share(name: str, default: float) -> float:
+    """A share between 0 and 1, e.g. 0.10 for a tenth."""
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a number; write a share such as 0.10.") from None
+    if not 0 <= value <= 1:
+        raise ImproperlyConfigured(f"{name} must be between 0 and 1, not {value}.")
+    return value
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:
@@ -263,6 +277,9 @@ GENSIDIG_MINIMUM_THRESHOLD = 3
 GENSIDIG_BALLOT_KEY = env_str("GENSIDIG_BALLOT_KEY", "")
 GENSIDIG_BALLOT_KEY_FILE = Path(env_str("GENSIDIG_BALLOT_KEY_FILE", str(DATA_DIR / "ballot.key")))
 GENSIDIG_BALLOT_KEY_CREATE = env_bool("GENSIDIG_BALLOT_KEY_CREATE", SQLITE)
+# A chart import that would make more than this share of the organisation's active people leave
+# (a partial chart, the wrong file) is applied from the web only when HR confirms the number.
+GENSIDIG_IMPORT_CONFIRM_LEAVING_SHARE = env_share("GENSIDIG_IMPORT_CONFIRM_LEAVING_SHARE", 0.10)
 # Extra views used only by benchmarks/ (a one-row insert baseline); never on in production.
 GENSIDIG_BENCHMARK_VIEWS = env_bool("GENSIDIG_BENCHMARK_VIEWS", False)
 # The demo's outbox, switched on by `gensidig demo` when it serves: e-mails are kept in the data

@@ -11,13 +11,13 @@ from django.utils import timezone
 
 from gensidig.models import Organisation, Person, Team, TeamMembership
 from gensidig.models.choices import Role
+from gensidig.services.organisation.teams import ensure_login
 from gensidig.services.survey.answering import submit_answers, ticket_for
 from gensidig.services.survey.closing import close_round
 from gensidig.services.survey.links import AnswerLink
 from gensidig.services.survey.questions import Answers, questions_for
 from gensidig.services.survey.rounds import open_round
 from gensidig.services.survey.tokens import hash_token
-from gensidig.services.teams import ensure_login
 
 CHIEF_PASSWORD = "chief-password-1"
 _sequence = itertools.count(1)

@@ -54,3 +54,36 @@ class AgreementForm(forms.Form):
 
 class AgreementStatusForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=AgreementStatus.choices)
+
+
+class AgreementEditForm(AgreementForm):
+    """The recording form for an agreement already made: its theme stays, so it is not a field."""
+
+    def __init__(self, *args, agreement, leaders, framework, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {
+                "items": agreement.item_keys,
+                "text": agreement.text,
+                "owner": agreement.owner,
+                "leader": str(agreement.owner_person_id or ""),
+                "due_on": agreement.due_on,
+            },
+        )
+        super().__init__(*args, framework=framework, leaders=leaders, theme_key=agreement.theme_key, **kwargs)
+        del self.fields["theme"]
+
+
+class MeetingAgreementForm(AgreementForm):
+    """Meeting mode's short form: the theme is chosen among the guide's themes, and no items.
+
+    The room agrees while the themes are on the screen; pointing at single items can wait for the
+    agreements page.
+    """
+
+    def __init__(self, *args, framework, leaders, guide_themes, **kwargs):
+        first = guide_themes[0].key if guide_themes else ""
+        super().__init__(*args, framework=framework, leaders=leaders, theme_key=first, **kwargs)
+        self.fields["theme"].widget = forms.Select()
+        self.fields["theme"].choices = [(theme.key, theme.title) for theme in guide_themes]
+        del self.fields["items"]

@@ -2,7 +2,7 @@ from .ballots import Ballot, RoundKey
 from .campaigns import Campaign, CampaignStatus
 from .dialogue import Agreement, AgreementOwner, AgreementStatus, GuideFormat, MeetingGuide
 from .imports import ChartUpload
-from .mail import InvitationMail, MailStatus, ReminderBatch, ReminderStatus
+from .mail import InvitationMail, MailStatus, ReminderBatch, ReminderStatus, ReportNotice
 from .organisation import Organisation, OrganisationAdmin, Person, Team, TeamMembership, User
 from .responses import Comment, RatingCounter
 from .results import (
@@ -42,6 +42,7 @@ __all__ = [
     "RatingCounter",
     "ReminderBatch",
     "ReminderStatus",
+    "ReportNotice",
     "RollupParticipation",
     "RollupStatistic",
     "RollupTheme",

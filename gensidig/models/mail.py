@@ -62,3 +62,23 @@ class ReminderBatch(models.Model):
     @property
     def done(self) -> bool:
         return self.status == ReminderStatus.DONE
+
+
+class ReportNotice(models.Model):
+    """The e-mail telling one leader that their chief has shared a round's report: one each, ever.
+
+    Queued when the chief shares the report and sent by the sender (`gensidig send-mail`), so a
+    mail server that is down never stands in the way of sharing. Stopping the sharing before it
+    goes takes it out of the queue; sharing again never queues a second one, as the row stays.
+    Every leader invited to the round gets one, answered or not, so the rows tell nothing about
+    answers. Its sign-in link is made when it is sent; the token lives only in the message.
+    """
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="report_notices")
+    person = models.ForeignKey("gensidig.Person", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=MailStatus, default=MailStatus.PENDING)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint("round", "person", name="report_notice_unique")]
+        indexes = [models.Index(fields=["status"])]

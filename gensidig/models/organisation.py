@@ -160,6 +160,8 @@ class Team(models.Model):
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="children", verbose_name=_("parent team")
     )
     active = models.BooleanField(_("active"), default=True)
+    # The import names a team after its chief's unit; once HR has named it, later imports keep that name.
+    named_by_hr = models.BooleanField(_("named by HR"), default=False)
 
     class Meta:
         verbose_name = _("management team")

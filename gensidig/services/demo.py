@@ -37,7 +37,7 @@ from gensidig.services.agreements import record_agreement, update_status
 from gensidig.services.campaigns import create_campaign, launch_campaign
 from gensidig.services.mail.demo_outbox import demo_outbox_on
 from gensidig.services.mail.outbox import send_invitations
-from gensidig.services.orgchart import apply_import, read_chart
+from gensidig.services.organisation.chart import apply_import, read_chart
 from gensidig.services.signin import user_for_email
 from gensidig.services.survey.answering import submit_answers, ticket_for
 from gensidig.services.survey.closing import close_campaign, close_round

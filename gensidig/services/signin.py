@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from gensidig.models import Person, SignInLink, SignInRequest, User
 from gensidig.services.mail.server import Result, Stop, deliver, mail_server, mail_server_trouble
@@ -62,10 +64,40 @@ def sign_in_message(*, user: User, language: str, now: datetime.datetime) -> Ema
     return _new_link(user=user, language=language, now=now)[1]
 
 
-def _new_link(*, user: User, language: str, now: datetime.datetime) -> tuple[SignInLink, EmailMultiAlternatives]:
+def new_link(
+    *, user: User, now: datetime.datetime, lifetime: datetime.timedelta = LINK_LIFETIME, next_path: str = ""
+) -> tuple[SignInLink, str]:
+    """A new one-time link for the user and its URL (the token lives only in the URL returned).
+
+    With `next_path`, a same-site path such as a shared report's, the link lands there once used.
+    """
     token = new_token()
-    link = SignInLink.objects.create(user=user, token_hash=token.token_hash, expires_at=now + LINK_LIFETIME)
+    link = SignInLink.objects.create(user=user, token_hash=token.token_hash, expires_at=now + lifetime)
     url = f"{settings.SITE_URL}/login/link/{token.token}/"
+    if next_path:
+        if safe_next(next_path) is None:
+            raise ValueError(f"not a path on this site: {next_path!r}")
+        url += "?" + urlencode({"next": next_path})
+    return link, url
+
+
+def safe_next(path: str | None) -> str | None:
+    """The path to land on after signing in, if it is a path on this site; None for anything else.
+
+    Only a plain absolute path is taken: no scheme, no host, no "//" or "/\\" that a browser would
+    read as another host, no control characters. So a link cannot send anyone elsewhere.
+    """
+    if not path or not path.startswith("/") or path.startswith(("//", "/\\")):
+        return None
+    if any(ord(c) < 32 or c == "\\" for c in path):
+        return None
+    if not url_has_allowed_host_and_scheme(path, allowed_hosts=set(), require_https=False):
+        return None
+    return path
+
+
+def _new_link(*, user: User, language: str, now: datetime.datetime) -> tuple[SignInLink, EmailMultiAlternatives]:
+    link, url = new_link(user=user, now=now)
     with translation.override(language):
         context = {"url": url, "minutes": int(LINK_LIFETIME.total_seconds() // 60)}
         message = EmailMultiAlternatives(
@@ -98,10 +130,12 @@ def send_sign_in_links(*, now: datetime.datetime | None = None) -> int:
                 if not SignInRequest.objects.filter(pk=pk).delete()[0]:
                     continue  # another sender took it
                 user = user_for_email(email)
-                if (
-                    user is None
-                    or SignInLink.objects.filter(user=user, expires_at__gt=now).count() >= LINKS_PER_LIFETIME
-                ):
+                if user is None:
+                    continue
+                # Only the short-lived links asked for here count: a longer one in a notification
+                # (a shared report's) must not use up someone's requests.
+                recent = SignInLink.objects.filter(user=user, expires_at__gt=now, expires_at__lte=now + LINK_LIFETIME)
+                if recent.count() >= LINKS_PER_LIFETIME:
                     continue
                 link, message = _new_link(user=user, language=language, now=now)
             outcome = deliver(server, message)

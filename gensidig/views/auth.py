@@ -10,7 +10,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from gensidig.services.mail.demo_outbox import demo_outbox_on
-from gensidig.services.signin import LINK_LIFETIME, mail_delayed_since, request_sign_in_link, use_sign_in_link
+from gensidig.services.signin import (
+    LINK_LIFETIME,
+    mail_delayed_since,
+    request_sign_in_link,
+    safe_next,
+    use_sign_in_link,
+)
 
 LINK_MINUTES = int(LINK_LIFETIME.total_seconds() // 60)
 
@@ -61,4 +67,5 @@ def use_link(request: HttpRequest, token: str) -> HttpResponse:
     if user is None:
         return render(request, "gensidig/registration/link_unusable.html", {"minutes": LINK_MINUTES}, status=404)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    return redirect("gensidig:home")
+    # A link in a notification lands where it points (a shared report); only a path on this site.
+    return redirect(safe_next(request.GET.get("next")) or "gensidig:home")

@@ -7,15 +7,18 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from gensidig.models import Campaign, CampaignStatus, Round
+from gensidig.forms.own_round import ExtendForm
+from gensidig.models import Campaign, CampaignStatus, ReminderStatus, Round
 from gensidig.models.choices import Role
 from gensidig.services.access import joined_teams, shared_rounds
+from gensidig.services.mail import outbox
 from gensidig.services.survey.closing import TallyError, close_due_rounds, close_round
+from gensidig.services.survey.own_round import campaign_in_the_way
 
 from .scoping import get_round_for_user, teams_for_user
 
 
-def _with_answer_counts(rounds):
+def with_answer_counts(rounds):
     # Counts only: nobody, the chief included, can see who has answered (rule 5).
     return rounds.annotate(
         leaders_answered=Count("invitations", filter=Q(invitations__role=Role.LEADER, invitations__used=True)),
@@ -31,10 +34,16 @@ def dashboard(request):
     close_due_rounds(
         among=Round.objects.filter(team__in=teams), on_error=lambda _round, error: messages.error(request, str(error))
     )
-    rounds = _with_answer_counts(Round.objects.filter(team__in=teams).select_related("team")).order_by("-number")
+    rounds = with_answer_counts(Round.objects.filter(team__in=teams).select_related("team")).order_by("-number")
     by_team = {team.pk: [] for team in teams}
     for round_ in rounds:
         by_team[round_.team_id].append(round_)
+    # A team with no open round can start one of its own, unless a campaign gives it its round.
+    in_campaign = {
+        team.pk: campaign_in_the_way(team)
+        for team in teams
+        if team.active and not any(round_.is_open for round_ in by_team[team.pk])
+    }
     # Roll-ups: closed campaigns in which the user leads a team with teams below it.
     led_with_children = teams.filter(children__isnull=False).distinct()
     rollups = Campaign.objects.filter(status=CampaignStatus.CLOSED, rounds__team__in=led_with_children).distinct()
@@ -42,7 +51,11 @@ def dashboard(request):
         request,
         "gensidig/chief/dashboard.html",
         {
-            "teams": [(team, by_team[team.pk]) for team in teams],
+            # (team, its rounds, the campaign that gives it its round, whether it can start one of its own)
+            "teams": [
+                (team, by_team[team.pk], in_campaign.get(team.pk), team.pk in in_campaign and not in_campaign[team.pk])
+                for team in teams
+            ],
             "joined": joined_teams(request.user).select_related("organisation", "chief").order_by("name"),
             "rollups": rollups.order_by("-closes_at"),
             "shared": shared_rounds(request.user).select_related("team__chief").order_by("-shared_on", "-number"),
@@ -58,8 +71,23 @@ def round_detail(request, public_id: str):
             round_ = close_round(round_=round_)
         except TallyError as error:
             messages.error(request, str(error))
-    counted = _with_answer_counts(Round.objects.filter(pk=round_.pk)).get()
-    return render(request, "gensidig/chief/round.html", {"round": round_, "counted": counted})
+    return render_round(request, round_)
+
+
+def render_round(request, round_, *, extend_form=None, status: int = 200):
+    """The round page: counts only, and while a round of the chief's own runs, what they can do."""
+    counted = with_answer_counts(Round.objects.filter(pk=round_.pk)).get()
+    context = {"round": round_, "counted": counted}
+    if round_.is_open and round_.campaign_id is None:
+        mail = outbox.mail_status(rounds=[round_])
+        context |= {
+            "mail": mail,
+            # The page shows how many answered; how many have not is the same number, no more.
+            "not_answered": round_.leaders_invited - counted.leaders_answered,
+            "reminder_pending": round_.reminder_batches.filter(manual=True, status=ReminderStatus.PENDING).exists(),
+            "extend_form": extend_form or ExtendForm(round_=round_),
+        }
+    return render(request, "gensidig/chief/round.html", context, status=status)
 
 
 @login_required

@@ -5,14 +5,22 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from gensidig.forms.dialogue import AgreementForm, AgreementStatusForm, GuideForm
+from gensidig.forms.dialogue import (
+    AgreementEditForm,
+    AgreementForm,
+    AgreementStatusForm,
+    GuideForm,
+    MeetingAgreementForm,
+)
 from gensidig.models import Agreement, AgreementStatus, Person, Round
 from gensidig.services import agreements as agreement_service
 from gensidig.services.guide import GuideRejected, build_guide, choose
+from gensidig.services.mail import shared_report
 from gensidig.services.report_charts import needs_series, theme_needs_chart
 from gensidig.services.reports import ReportGone
 from gensidig.services.results.trends import previous_round
@@ -74,23 +82,99 @@ def present(request, public_id: str, step: int = 1):
         return report_views.gone(request, round_)
     if not 1 <= step <= len(built.steps):
         raise Http404
-    current = built.steps[step - 1]
-    return render(
-        request,
-        "gensidig/guide/present.html",
-        {
-            "round": round_,
-            "guide": built,
-            "step": current,
-            "number": step,
-            "total": len(built.steps),
-            "chart": theme_needs_chart(current.theme.report) if current.theme else None,
-            "needs_series": needs_series(),
-            # On the projector the whole team reads it: the chief is "the chief", not "you".
-            "audience": report_views.TEAM,
-            "trend": built.trend,
-        },
+    return _present_page(request, round_, built, step)
+
+
+@login_required
+@require_POST
+def present_agreement(request, public_id: str, step: int):
+    """Record an agreement from meeting mode's agreements step, so the chief stays on the projector.
+
+    With htmx the answer is the step's list and a fresh form, swapped in place (full screen stays on);
+    without JavaScript it is a redirect back to the same step, where the list shows the agreement.
+    """
+    round_ = report_views.chief_round(request, public_id)
+    try:
+        built = build_guide(round_=round_, language=translation.get_language())
+    except ReportGone:
+        return report_views.gone(request, round_)
+    if not 1 <= step <= len(built.steps) or built.steps[step - 1].kind != "agreements":
+        raise Http404
+    form = _meeting_form(round_, built, request.POST)
+    agreement = _record(round_, form) if form.is_valid() else None
+    in_place = request.headers.get("HX-Request") == "true"
+    if agreement is None:
+        if in_place:
+            return _present_fragment(request, round_, built, step, form=form, status=400)
+        return _present_page(request, round_, built, step, form=form, status=400)
+    # The guide was built before the agreement existed; it joins its theme's list (agreements go by pk).
+    for item in built.themes:
+        if item.theme.key == agreement.theme_key:
+            item.agreed.append(agreement)
+    message = _("The agreement is written down.")
+    if in_place:
+        return _present_fragment(
+            request, round_, built, step, form=_meeting_form(round_, built), recorded=message, status=200
+        )
+    messages.success(request, message)
+    return redirect(reverse("gensidig:guide-present-step", args=[public_id, step]) + "#agreement-recorded")
+
+
+def _meeting_form(round_: Round, built, data=None) -> MeetingAgreementForm:
+    return MeetingAgreementForm(
+        data,
+        framework=built.report.framework,
+        leaders=agreement_service.leaders_of(round_),
+        guide_themes=[item.theme for item in built.themes],
     )
+
+
+def _present_context(round_: Round, built, step: int, form) -> dict:
+    current = built.steps[step - 1]
+    if form is None and current.kind == "agreements":
+        form = _meeting_form(round_, built)
+    return {
+        "round": round_,
+        "guide": built,
+        "step": current,
+        "number": step,
+        "total": len(built.steps),
+        "chart": theme_needs_chart(current.theme.report) if current.theme else None,
+        "needs_series": needs_series(),
+        # On the projector the whole team reads it: the chief is "the chief", not "you".
+        "audience": report_views.TEAM,
+        "trend": built.trend,
+        "form": form,
+    }
+
+
+def _present_page(request, round_: Round, built, step: int, *, form=None, status: int = 200):
+    return render(request, "gensidig/guide/present.html", _present_context(round_, built, step, form), status=status)
+
+
+def _present_fragment(request, round_: Round, built, step: int, *, form, status: int, recorded: str = ""):
+    """The agreements step's list and form, and the text for its status line (htmx swaps both)."""
+    context = {**_present_context(round_, built, step, form), "recorded": recorded, "in_place": True}
+    return render(request, "gensidig/guide/present_agreements.html", context, status=status)
+
+
+def _record(round_: Round, form) -> Agreement | None:
+    """Record the agreement a valid form describes; None, with the form's error, if the service refuses."""
+    data = form.cleaned_data
+    person = Person.objects.filter(pk=data["leader"]).first() if data["leader"] else None
+    try:
+        return agreement_service.record_agreement(
+            round_=round_,
+            theme_key=data["theme"],
+            item_keys=data.get("items", []),
+            text=data["text"],
+            owner=data["owner"],
+            owner_person=person,
+            due_on=data["due_on"],
+        )
+    except agreement_service.AgreementRejected as error:
+        form.add_error(None, str(error))
+        return None
 
 
 @login_required
@@ -105,24 +189,9 @@ def agreements(request, public_id: str):
     form = AgreementForm(
         request.POST or None, framework=framework, leaders=agreement_service.leaders_of(round_), theme_key=theme_key
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        person = Person.objects.filter(pk=data["leader"]).first() if data["leader"] else None
-        try:
-            agreement_service.record_agreement(
-                round_=round_,
-                theme_key=data["theme"],
-                item_keys=data["items"],
-                text=data["text"],
-                owner=data["owner"],
-                owner_person=person,
-                due_on=data["due_on"],
-            )
-        except agreement_service.AgreementRejected as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(request, _("The agreement is written down."))
-            return redirect(reverse("gensidig:agreements", args=[public_id]) + f"#agreements-{data['theme']}")
+    if request.method == "POST" and form.is_valid() and _record(round_, form):
+        messages.success(request, _("The agreement is written down."))
+        return redirect(reverse("gensidig:agreements", args=[public_id]) + f"#agreements-{form.cleaned_data['theme']}")
     return render(
         request,
         "gensidig/guide/agreements.html",
@@ -163,6 +232,45 @@ def agreement_status(request, public_id: str, agreement_id: str):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
+def agreement_edit(request, public_id: str, agreement_id: str):
+    """Change what an agreement of this round says, who does it and by when; its theme stays."""
+    round_ = report_views.chief_round(request, public_id)
+    agreement = Agreement.objects.filter(public_id=agreement_id, round=round_).select_related("round").first()
+    if agreement is None:
+        # Earlier rounds' agreements are history: their status moves on, their words stay.
+        raise Http404
+    framework = framework_for(round_.instrument, translation.get_language())
+    form = AgreementEditForm(
+        request.POST or None, agreement=agreement, framework=framework, leaders=agreement_service.leaders_of(round_)
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        person = Person.objects.filter(pk=data["leader"]).first() if data["leader"] else None
+        try:
+            agreement_service.edit_agreement(
+                agreement=agreement,
+                item_keys=data["items"],
+                text=data["text"],
+                owner=data["owner"],
+                owner_person=person,
+                due_on=data["due_on"],
+            )
+        except agreement_service.AgreementRejected as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("The agreement is updated."))
+            return redirect(reverse("gensidig:agreements", args=[public_id]) + f"#agreements-{agreement.theme_key}")
+    theme = next((theme for theme in framework.themes if theme.key == agreement.theme_key), None)
+    return render(
+        request,
+        "gensidig/guide/agreement_edit.html",
+        {"round": round_, "agreement": agreement, "theme": theme, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
 @require_POST
 def agreement_delete(request, public_id: str, agreement_id: str):
     """Delete an agreement written down by mistake; earlier rounds' agreements are history and stay."""
@@ -180,9 +288,17 @@ def share(request, public_id: str):
     """Share the report (the leaders' figures and the chief's own answers) and the agreements."""
     round_ = report_views.chief_round(request, public_id)
     if request.POST.get("share") == "no":
-        Round.objects.filter(pk=round_.pk).update(shared_on=None)
+        shared_report.stop_sharing(round_=round_)
         messages.success(request, _("The report is no longer shared with the team."))
     else:
-        Round.objects.filter(pk=round_.pk).update(shared_on=timezone.localdate())
-        messages.success(request, _("The report and the agreements are shared with the team's leaders."))
+        # The leaders are told by e-mail, sent by the sender: a mail server that is down never stops this.
+        told = shared_report.share_report(round_=round_)
+        message = _("The report and the agreements are shared with the team's leaders.")
+        if told:
+            message += " " + ngettext(
+                "%(count)d leader gets an e-mail with a link to the report.",
+                "%(count)d leaders get an e-mail with a link to the report.",
+                told,
+            ) % {"count": told}
+        messages.success(request, message)
     return redirect("gensidig:report", public_id=public_id)

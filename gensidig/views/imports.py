@@ -12,13 +12,33 @@ from django.views.decorators.http import require_http_methods
 
 from gensidig.forms.organisation import ChartUploadForm
 from gensidig.models import ChartUpload
-from gensidig.services.orgchart import ChartRejected, apply_import, plan_import, read_chart
+from gensidig.services.organisation.chart import (
+    COLUMN_NAMES,
+    ChartRejected,
+    LeavingNotConfirmed,
+    apply_import,
+    plan_import,
+    read_chart,
+)
 
 from .scoping import get_organisation_for_admin
 
 # An upload waits this long for its preview to be applied, then it is thrown away.
 UPLOAD_KEPT = datetime.timedelta(days=1)
 PREVIEW_ROWS = 50
+
+
+def _column_help() -> list[tuple]:
+    """(column names, what the column holds) for the upload page's table of columns."""
+    holds = {
+        "email": _("The person's e-mail address."),
+        "name": _("Their name."),
+        "manager_email": _("Their manager's e-mail address; empty at the top of the chart."),
+        "unit": _("Their unit; a team is named after its chief's unit."),
+        "title": _("Their job title."),
+        "language": _("da or en: the language they are invited in. Empty: Danish for someone new."),
+    }
+    return [(name, holds[name.column]) for name in COLUMN_NAMES]
 
 
 @login_required
@@ -36,7 +56,7 @@ def upload(request, slug: str):
     return render(
         request,
         "gensidig/imports/upload.html",
-        {"organisation": organisation, "form": form},
+        {"organisation": organisation, "form": form, "columns": _column_help()},
         status=400 if form.errors else 200,
     )
 
@@ -58,9 +78,15 @@ def preview(request, slug: str, public_id: str):
             {"organisation": organisation, "errors": chart.errors, "filename": stored.filename},
             status=400,
         )
+    refused = None
     if request.method == "POST":
+        # The number HR confirmed, if they ticked the box; 0 when they did not.
+        raw = request.POST.get("confirm_leaving", "")
+        confirmed = int(raw) if raw.isdigit() and len(raw) < 10 else 0
         try:
-            result = apply_import(organisation_slug=organisation.slug, chart=chart)
+            result = apply_import(organisation_slug=organisation.slug, chart=chart, leaving_confirmed=confirmed)
+        except LeavingNotConfirmed as unconfirmed:
+            refused = unconfirmed
         except ChartRejected as rejected:
             return render(
                 request,
@@ -68,19 +94,22 @@ def preview(request, slug: str, public_id: str):
                 {"organisation": organisation, "errors": rejected.errors, "filename": stored.filename},
                 status=400,
             )
-        stored.delete()
-        plan = result.plan
-        messages.success(
-            request,
-            _("The org chart is imported: %(new)d new, %(changed)d changed, %(leaving)d left; %(teams)d teams formed.")
-            % {
-                "new": len(plan.new),
-                "changed": len(plan.changed),
-                "leaving": len(plan.leaving),
-                "teams": len(plan.teams_formed),
-            },
-        )
-        return redirect("gensidig:org-teams", slug=slug)
+        else:
+            stored.delete()
+            plan = result.plan
+            messages.success(
+                request,
+                _(
+                    "The org chart is imported: %(new)d new, %(changed)d changed, %(leaving)d left; %(teams)d teams formed."
+                )
+                % {
+                    "new": len(plan.new),
+                    "changed": len(plan.changed),
+                    "leaving": len(plan.leaving),
+                    "teams": len(plan.teams_formed),
+                },
+            )
+            return redirect("gensidig:org-teams", slug=slug)
     plan = plan_import(organisation=organisation, chart=chart)
     return render(
         request,
@@ -91,5 +120,7 @@ def preview(request, slug: str, public_id: str):
             "filename": stored.filename,
             "limit": PREVIEW_ROWS,
             "people_in_file": len(chart.rows),
+            "refused": refused,
         },
+        status=400 if refused else 200,
     )

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from gensidig.forms.organisation import SettingsForm
 from gensidig.models import Campaign, Person, Team
+from gensidig.services.checklist import first_run_checklist
 
 from .scoping import get_organisation_for_admin
 
@@ -27,6 +28,7 @@ def home(request, slug: str):
         "people": Person.objects.filter(organisation=organisation, active=True).count(),
         "teams": Team.objects.filter(organisation=organisation, active=True).count(),
         "campaigns": Campaign.objects.filter(organisation=organisation).order_by("-opens_on")[:5],
+        "checklist": first_run_checklist(organisation),
     }
     return render(request, "gensidig/organisation/home.html", context)
 

@@ -21,11 +21,11 @@ from gensidig.models import Campaign, ReminderBatch, RollupParticipation, Round,
 from gensidig.models.choices import Role
 from gensidig.services.access import add_admin
 from gensidig.services.campaigns import create_campaign, launch_campaign
-from gensidig.services.orgchart import apply_import, read_chart
+from gensidig.services.organisation.chart import apply_import, read_chart
+from gensidig.services.organisation.teams import ensure_login
 from gensidig.services.reports import build_report
 from gensidig.services.survey.closing import close_campaign, close_round
 from gensidig.services.survey.rounds import reissue_links
-from gensidig.services.teams import ensure_login
 
 from ..attackers import count_kept, ends, figure_totals, fitting, lp_interval, mean_totals, over_narrowed, totals
 from ..factories import answer, answers_for, leader_links, make_team, start_round

@@ -344,7 +344,7 @@ def hr_imports_the_chart(hr: Page, chart: Chart) -> None:
         if parent is not None:
             above = [r["label"] for r in rows[:index] if r["depth"] == row["depth"] - 1]
             assert above[-1] == parent, (row["label"], above)
-    flagged = {row["label"] for row in rows if da("under the threshold") in row["cells"][-1]}
+    flagged = {row["label"] for row in rows if da("under the threshold") in row["cells"][1]}
     assert flagged == SMALL_TEAMS
 
     click_and_wait(hr, hr.locator(f'main nav a[href="/org/{SLUG}/people/"]'))
@@ -543,7 +543,7 @@ def chief_of_chiefs_reads_their_branch(
     report_link = boss.locator(f'main a[href="/rounds/{own_round.public_id}/report/"]')
     expect(report_link).to_have_count(1)
     expect(boss.locator('main a[href$="/report/"]')).to_have_count(1)  # only their own team's report
-    expect(boss.locator("#joined-heading + ul")).to_contain_text("Direktionen")  # where they are a leader
+    expect(boss.locator("#joined-heading ~ ul")).to_contain_text("Direktionen")  # where they are a leader
 
     click_and_wait(boss, rollup_link)
     mine = Team.objects.get(organisation__slug=SLUG, name=CHIEF_OF_CHIEFS)

@@ -102,6 +102,9 @@ def test_the_chief_signs_in_closes_the_round_and_reads_every_page_of_the_report(
     expect(page.locator(".gs-facts dd").filter(has_text=re.compile(r"^6\D+8$"))).to_have_count(1)  # 6 of 8
     assert_accessible(page)
 
+    # Closing is explained on a page of its own before the chief confirms it.
+    click_and_wait(page, page.locator(f'main a[href="/rounds/{round_.public_id}/close/confirm/"]'))
+    assert_accessible(page)
     click_and_wait(page, page.locator(f'form[action="/rounds/{round_.public_id}/close/"] button[type=submit]'))
     assert urlparse(page.url).path == f"/rounds/{round_.public_id}/"
     expect(page.locator(".gs-messages [role=status]")).to_have_count(1)

@@ -12,14 +12,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from gensidig.models import Organisation, Person, Round, Team, TeamMembership
-from gensidig.services.orgchart import (
+from gensidig.services.organisation.chart import (
     ChartRejected,
     apply_import,
     import_chart,
     plan_import,
     read_chart,
 )
-from gensidig.services.teams import create_team
+from gensidig.services.organisation.teams import create_team
 
 from ..factories import make_team, start_round
 

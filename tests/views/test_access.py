@@ -7,11 +7,11 @@ import pytest
 from django.urls import get_resolver, reverse
 from django.utils import timezone
 
-from gensidig.models import ChartUpload, OrganisationAdmin, Round, Team, User
+from gensidig.models import ChartUpload, OrganisationAdmin, Person, Round, Team, User
 from gensidig.services.access import add_admin
 from gensidig.services.agreements import record_agreement
 from gensidig.services.campaigns import create_campaign, launch_campaign
-from gensidig.services.orgchart import apply_import, read_chart
+from gensidig.services.organisation.chart import apply_import, read_chart
 from gensidig.services.signin import user_for_email
 from gensidig.services.survey.closing import close_campaign
 from gensidig.services.survey.rounds import reissue_links
@@ -36,6 +36,8 @@ PUBLIC = {
     "answer",
     "answer-thanks",
     "health",
+    "help",
+    "help-role",
 }
 # Pages that exist only while `gensidig demo` serves (GENSIDIG_DEMO_OUTBOX), for anyone there;
 # everywhere else they answer 404 to everyone.
@@ -90,6 +92,7 @@ def world():
         "area_team": area.public_id,
         "area_round": area_round.public_id,
         "agreement": agreement.public_id,
+        "person": Person.objects.get(organisation=organisation, email="l10@a.dk").pk,
     }
 
 
@@ -100,6 +103,17 @@ def protected_urls(w):
         ("org", reverse("gensidig:org", args=[slug]), "get"),
         ("org-people", reverse("gensidig:org-people", args=[slug]), "get"),
         ("org-teams", reverse("gensidig:org-teams", args=[slug]), "get"),
+        ("org-person-new", reverse("gensidig:org-person-new", args=[slug]), "get post"),
+        ("org-people-csv", reverse("gensidig:org-people-csv", args=[slug]), "get"),
+        ("org-people-xlsx", reverse("gensidig:org-people-xlsx", args=[slug]), "get"),
+        ("org-person", reverse("gensidig:org-person", args=[slug, w["person"]]), "get post"),
+        ("org-person-deactivate", reverse("gensidig:org-person-deactivate", args=[slug, w["person"]]), "get post"),
+        ("org-person-reactivate", reverse("gensidig:org-person-reactivate", args=[slug, w["person"]]), "get post"),
+        ("org-team-new", reverse("gensidig:org-team-new", args=[slug]), "get post"),
+        ("org-team-rename", reverse("gensidig:org-team-rename", args=[slug, w["area_team"]]), "get post"),
+        ("org-team-dissolve", reverse("gensidig:org-team-dissolve", args=[slug, w["area_team"]]), "get post"),
+        ("org-admins", reverse("gensidig:org-admins", args=[slug]), "get post"),
+        ("org-admin-remove", reverse("gensidig:org-admin-remove", args=[slug]), "post"),
         ("org-settings", reverse("gensidig:org-settings", args=[slug]), "get post"),
         ("org-import", reverse("gensidig:org-import", args=[slug]), "get post"),
         ("org-import-preview", reverse("gensidig:org-import-preview", args=[slug, w["upload"]]), "get post"),
@@ -110,10 +124,21 @@ def protected_urls(w):
         ("campaign-launch", reverse("gensidig:campaign-launch", args=[slug, w["draft"]]), "post"),
         ("campaign-close", reverse("gensidig:campaign-close", args=[slug, c]), "post"),
         ("campaign-resend", reverse("gensidig:campaign-resend", args=[slug, c]), "post"),
+        ("campaign-edit", reverse("gensidig:campaign-edit", args=[slug, w["draft"]]), "get post"),
+        ("campaign-delete", reverse("gensidig:campaign-delete", args=[slug, w["draft"]]), "get post"),
+        ("campaign-withdraw", reverse("gensidig:campaign-withdraw", args=[slug, w["draft"]]), "post"),
+        ("campaign-remind", reverse("gensidig:campaign-remind", args=[slug, c]), "post"),
+        ("campaign-mail-preview", reverse("gensidig:campaign-mail-preview", args=[slug, w["draft"]]), "get"),
         ("rollup-start", reverse("gensidig:rollup-start", args=[c]), "get"),
         ("rollup", reverse("gensidig:rollup", args=[c, w["top_team"]]), "get"),
         ("round", reverse("gensidig:round", args=[w["area_round"]]), "get"),
         ("round-close", reverse("gensidig:round-close", args=[w["area_round"]]), "post"),
+        ("round-close-confirm", reverse("gensidig:round-close-confirm", args=[w["area_round"]]), "get"),
+        ("round-remind", reverse("gensidig:round-remind", args=[w["area_round"]]), "post"),
+        ("round-resend", reverse("gensidig:round-resend", args=[w["area_round"]]), "post"),
+        ("round-extend", reverse("gensidig:round-extend", args=[w["area_round"]]), "post"),
+        ("own-round-new", reverse("gensidig:own-round-new", args=[w["area_team"]]), "get post"),
+        ("own-round-mail-preview", reverse("gensidig:own-round-mail-preview", args=[w["area_team"]]), "get"),
         ("report", reverse("gensidig:report", args=[w["area_round"]]), "get"),
         ("report-theme", reverse("gensidig:report-theme", args=[w["area_round"], "direction"]), "get"),
         ("report-pdf", reverse("gensidig:report-pdf", args=[w["area_round"]]), "get"),
@@ -123,6 +148,12 @@ def protected_urls(w):
         ("guide", reverse("gensidig:guide", args=[w["area_round"]]), "get post"),
         ("guide-present", reverse("gensidig:guide-present", args=[w["area_round"]]), "get"),
         ("guide-present-step", reverse("gensidig:guide-present-step", args=[w["area_round"], 2]), "get"),
+        # Step 5 of the two-hour agenda is the agreements step.
+        (
+            "guide-present-agreement",
+            reverse("gensidig:guide-present-agreement", args=[w["area_round"], 5]),
+            "post",
+        ),
         ("agreements", reverse("gensidig:agreements", args=[w["area_round"]]), "get post"),
         (
             "agreement-status",
@@ -133,6 +164,11 @@ def protected_urls(w):
             "agreement-delete",
             reverse("gensidig:agreement-delete", args=[w["area_round"], w["agreement"]]),
             "post",
+        ),
+        (
+            "agreement-edit",
+            reverse("gensidig:agreement-edit", args=[w["area_round"], w["agreement"]]),
+            "get post",
         ),
         ("share", reverse("gensidig:share", args=[w["area_round"]]), "post"),
         # Not shared yet: the round's own leaders see nothing either.

@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 
 from gensidig.models import Agreement, AgreementStatus, MeetingGuide, Round
+from gensidig.services.organisation.teams import ensure_login
 from gensidig.services.survey.instruments import framework_for
-from gensidig.services.teams import ensure_login
 
 from ..factories import closed_round, make_team, start_round
 from .test_report_views import leader_value, sign_in

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError, no_translations
 
 from gensidig.services.access import add_admin
-from gensidig.services.teams import TeamError, normalise_email
+from gensidig.services.organisation.teams import TeamError, normalise_email
 
 
 class Command(BaseCommand):

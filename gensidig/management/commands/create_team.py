@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError, no_translations
 
-from gensidig.services.teams import TeamError, create_team, get_or_create_organisation
+from gensidig.services.organisation.teams import TeamError, create_team, get_or_create_organisation
 
 
 class Command(BaseCommand):

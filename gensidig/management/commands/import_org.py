@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, no_translations
 
-from gensidig.services.orgchart import ImportPlan, import_chart
+from gensidig.services.organisation.chart import ImportPlan, import_chart
 
 SHOWN = 20  # entries of each list in the preview
 

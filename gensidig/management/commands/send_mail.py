@@ -9,6 +9,7 @@ from gensidig.models.choices import RoundStatus
 from gensidig.services.campaigns import launch_due_campaigns
 from gensidig.services.mail import outbox as mailing
 from gensidig.services.mail import reminders as reminder_mail
+from gensidig.services.mail import shared_report
 from gensidig.services.scheduled import DailyJobs
 from gensidig.services.signin import send_sign_in_links
 
@@ -102,7 +103,12 @@ class Command(BaseCommand):
         with self._progress("Reminders") as progress:
             reminders = reminder_mail.send_reminders(progress=progress)
         self._summarise("Reminders", reminders, quiet)
-        return not (invitations.server_unreachable or reminders.server_unreachable)
+        notices = shared_report.send_report_notices()
+        if notices.sent or notices.failed:
+            self.stdout.write(f"Shared reports: {notices.sent} leader(s) told, {notices.failed} failed.")
+        if notices.connection_error and not (invitations.server_unreachable or reminders.server_unreachable):
+            self.stderr.write(notices.connection_error)
+        return not (invitations.server_unreachable or reminders.server_unreachable or notices.connection_error)
 
     def _summarise(self, what, report, quiet):
         interrupted = len(report.interrupted) + report.reminders_interrupted

@@ -82,6 +82,7 @@ class ReminderCount:
     failed: int
     done: bool
     interrupted: bool
+    manual: bool = False  # sent by hand ("send a reminder now"), not on the schedule
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,7 @@ def mail_status(*, rounds: Iterable[Round]) -> MailStatusReport:
             failed=batch.failed,
             done=batch.done,
             interrupted=batch.interrupted,
+            manual=batch.manual,
         )
         for batch in ReminderBatch.objects.filter(round__in=round_ids).order_by("round_id", "number")
     ]

@@ -1,4 +1,4 @@
-"""Setting up an organisation's people and teams (the org-chart import builds on this later)."""
+"""Setting up a team by hand (`gensidig create-team`), and the address and short-name rules the import shares."""
 
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email, validate_slug
 from django.db import transaction
@@ -25,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from gensidig.models import Organisation, Person, Team, TeamMembership
 from gensidig.models.choices import Language
-from gensidig.services.teams import slug_for
+from gensidig.services.organisation.teams import slug_for
 
 ZIP_MAGIC = b"PK\x03\x04"
 DELIMITERS = (";", ",")
@@ -41,8 +42,38 @@ HEADER_ALIASES = {
     "language": ("language", "sprog"),
 }
 REQUIRED_COLUMNS = ("email", "name", "manager_email", "unit")
+COLUMNS = (*REQUIRED_COLUMNS, "title", "language")
+
+
+@dataclass(frozen=True)
+class ColumnName:
+    """How a column is written in English and in Danish (the upload page, the sample files and the
+    people export use these), and other names the import also takes."""
+
+    column: str
+    english: str
+    danish: str
+    also: tuple[str, ...] = ()
+
+    @property
+    def required(self) -> bool:
+        return self.column in REQUIRED_COLUMNS
+
+
+COLUMN_NAMES = (
+    ColumnName("email", "email", "e-mail", ("mail",)),
+    ColumnName("name", "name", "navn"),
+    ColumnName("manager_email", "manager_email", "leders e-mail", ("manager", "leder")),
+    ColumnName("unit", "unit", "enhed", ("afdeling",)),
+    ColumnName("title", "title", "titel", ("stilling",)),
+    ColumnName("language", "language", "sprog"),
+)
 _HEADER_LOOKUP = {alias: column for column, aliases in HEADER_ALIASES.items() for alias in aliases}
 _HEADER_NOISE = str.maketrans("", "", " -_.'’\t")
+# A spreadsheet reads a cell that begins with one of these as a formula. Gensidig's own CSV export
+# writes such a cell with an apostrophe in front (as Excel itself does), and reading drops it again,
+# so an exported chart imports unchanged.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 SLUG_MAX_LENGTH = Team._meta.get_field("slug").max_length
 TEAM_NAME_MAX_LENGTH = Team._meta.get_field("name").max_length
@@ -91,6 +122,15 @@ class Chart:
         return not self.errors
 
 
+class LeavingNotConfirmed(ValueError):
+    """The chart would make more than the set share of the active people leave, and HR has not
+    confirmed that number, so nothing was imported."""
+
+    def __init__(self, *, leaving: int, active: int):
+        self.leaving, self.active = leaving, active
+        super().__init__(f"{leaving} of {active} people would leave; the number must be confirmed.")
+
+
 class ChartRejected(ValueError):
     """The chart (or the organisation's short name) has errors, so nothing was imported."""
 
@@ -135,7 +175,14 @@ def _cell_text(value) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value).strip()
+    return unescape_formula(str(value).strip())
+
+
+def unescape_formula(text: str) -> str:
+    """A cell as written before a spreadsheet's formula guard: "'=SUM(A1)" reads as "=SUM(A1)"."""
+    if text.startswith("'") and text[1:2] and text[1] in FORMULA_STARTS:
+        return text[1:]
+    return text
 
 
 def _xlsx_records(data: bytes) -> list[tuple[int, list[str]]] | None:
@@ -186,7 +233,7 @@ def _csv_records(data: bytes) -> list[tuple[int, list[str]]] | None:
             if hinted and any(cell.strip() for cell in record):
                 hinted = False  # the hint is not a row
             else:
-                records.append((line, [cell.strip() for cell in record]))
+                records.append((line, [unescape_formula(cell.strip()) for cell in record]))
             line = reader.line_num + 1
     except csv.Error:
         return None
@@ -291,7 +338,7 @@ def validate_chart(*, chart: Chart) -> list[ChartError]:
         if not row.email:
             errors.append(ChartError(line, _("Line %(line)d: the e-mail address is missing.") % {"line": line}))
             continue
-        if not _is_email(row.email):
+        if not is_email(row.email):
             errors.append(
                 ChartError(
                     line,
@@ -343,7 +390,7 @@ def validate_chart(*, chart: Chart) -> list[ChartError]:
     return errors
 
 
-def _is_email(value: str) -> bool:
+def is_email(value: str) -> bool:
     try:
         validate_email(value)
     except ValidationError:
@@ -474,6 +521,14 @@ class ImportPlan:
     teams_dissolved: list[TeamEntry] = field(default_factory=list)
     teams_changed: list[TeamChange] = field(default_factory=list)
     teams_unchanged: int = 0
+    active_before: int = 0  # the organisation's active people before the import
+
+    @property
+    def leaving_needs_confirmation(self) -> bool:
+        """More than GENSIDIG_IMPORT_CONFIRM_LEAVING_SHARE of the active people would leave: a
+        partial chart or the wrong file looks just like this, so HR must confirm the number."""
+        share = settings.GENSIDIG_IMPORT_CONFIRM_LEAVING_SHARE
+        return bool(self.leaving) and len(self.leaving) > share * self.active_before
 
     @property
     def has_changes(self) -> bool:
@@ -559,7 +614,10 @@ def _prepare(organisation: Organisation | None, chart: Chart) -> tuple[ImportPla
     people = {person.email.lower(): person for person in known}
     email_of = {person.pk: person.email.lower() for person in known}
 
-    plan = ImportPlan(organisation_exists=organisation is not None and organisation.pk is not None)
+    plan = ImportPlan(
+        organisation_exists=organisation is not None and organisation.pk is not None,
+        active_before=sum(1 for person in known if person.active),
+    )
     new_people, staying = [], []
     final: dict[str, tuple[str, str]] = {}  # e-mail -> (name, unit) after the import, for team names
     for row in chart.rows:
@@ -616,6 +674,8 @@ def _prepare(organisation: Organisation | None, chart: Chart) -> tuple[ImportPla
         person = people.get(chief)
         existing = teams_by_chief.get(person.pk, []) if person is not None else []
         team = next((t for t in existing if t.active), None) or (existing[-1] if existing else None)
+        if team is not None and team.named_by_hr:
+            team_name = team.name  # a name HR gave the team outlives the unit it was named after
         if team is not None:
             reused_ids.add(team.pk)
             slug = team.slug
@@ -696,9 +756,22 @@ class ImportResult:
     errors: tuple[ChartError, ...] = ()
 
 
-def apply_import(*, organisation_slug: str, organisation_name: str | None = None, chart: Chart) -> ImportResult:
+def apply_import(
+    *,
+    organisation_slug: str,
+    organisation_name: str | None = None,
+    chart: Chart,
+    leaving_confirmed: int | None = None,
+) -> ImportResult:
     """Apply a valid chart to an organisation, creating the organisation (named `organisation_name`
     or its short name) if it does not exist yet.
+
+    `leaving_confirmed` is for callers that guard against a partial chart (the web's import): when
+    the plan made under the lock says more than the set share of the active people would leave
+    (`ImportPlan.leaving_needs_confirmation`), it must equal the number leaving, or
+    `LeavingNotConfirmed` is raised and nothing is written. None applies without that guard (the
+    command line shows the plan and applies only with --yes; HR's one-person changes are their own
+    confirmation).
 
     In one transaction: people are created or updated by e-mail address (any letter case) and
     re-activated if they return; people not in the file become inactive and lose their manager;
@@ -719,6 +792,8 @@ def apply_import(*, organisation_slug: str, organisation_name: str | None = None
         plan, work = _prepare(organisation, chart)
         if _created:
             plan.organisation_exists = False
+        if leaving_confirmed is not None and plan.leaving_needs_confirmation and leaving_confirmed != len(plan.leaving):
+            raise LeavingNotConfirmed(leaving=len(plan.leaving), active=plan.active_before)
         _write(organisation, work)
     return ImportResult(chart=chart, plan=plan, organisation=organisation, applied=True)
 
