@@ -16,11 +16,19 @@ def command_line(argv: list[str]) -> list[str]:
     return argv
 
 
+# Commands that serve web requests; every other command is batch work (a job), whose database
+# statements are not bounded by the web's statement timeout (settings.GENSIDIG_DB_STATEMENT_TIMEOUT).
+SERVING_COMMANDS = frozenset({"serve", "demo", "runserver"})
+
+
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gensidig.settings")
+    argv = command_line(list(sys.argv if argv is None else argv))
+    if len(argv) > 1 and argv[1] not in SERVING_COMMANDS:
+        os.environ.setdefault("GENSIDIG_PROCESS", "job")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(command_line(list(sys.argv if argv is None else argv)))
+    execute_from_command_line(argv)
 
 
 if __name__ == "__main__":

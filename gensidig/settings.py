@@ -63,6 +63,12 @@ def env_share(name: str, default: float) -> float:
     return value
 
 
+def _timedelta_minutes(minutes: int):
+    import datetime
+
+    return datetime.timedelta(minutes=minutes)
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:
@@ -107,20 +113,25 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "gensidig",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "gensidig.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "gensidig.middleware.NoReferrerCsrfMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "gensidig.middleware.PrivatePagesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "gensidig.urls"
@@ -160,6 +171,29 @@ DATABASES = {
     )
 }
 SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+# Every statement of a web request is bounded, so a locked table or a slow database gives the
+# visitor a 503 page in seconds instead of a worker that hangs until gunicorn kills it. Commands
+# and the worker (`gensidig close-round`, `migrate`, ...) do batch work and have their own, by
+# default no limit; gensidig.cli marks them. 0 means no limit.
+GENSIDIG_DB_STATEMENT_TIMEOUT = env_int(
+    "GENSIDIG_DB_JOB_STATEMENT_TIMEOUT"
+    if os.environ.get("GENSIDIG_PROCESS") == "job"
+    else "GENSIDIG_DB_STATEMENT_TIMEOUT",
+    0 if os.environ.get("GENSIDIG_PROCESS") == "job" else 15,
+    minimum=0,
+)
+GENSIDIG_DB_CONNECT_TIMEOUT = env_int("GENSIDIG_DB_CONNECT_TIMEOUT", 5, minimum=1)
+# What a 503 page asks the browser (and a load balancer) to wait before trying again, in seconds.
+GENSIDIG_RETRY_AFTER = env_int("GENSIDIG_RETRY_AFTER", 30, minimum=1)
+if not SQLITE:
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", GENSIDIG_DB_CONNECT_TIMEOUT)
+    if GENSIDIG_DB_STATEMENT_TIMEOUT:
+        # statement_timeout counts the time spent waiting for locks too.
+        DATABASES["default"]["OPTIONS"]["options"] = (
+            DATABASES["default"]["OPTIONS"].get("options", "")
+            + f" -c statement_timeout={GENSIDIG_DB_STATEMENT_TIMEOUT * 1000}"
+        ).strip()
 if SQLITE:
     # Django's backend, with the database file and its WAL made readable by their owner only.
     DATABASES["default"]["ENGINE"] = "gensidig.db.sqlite3"
@@ -167,7 +201,9 @@ if SQLITE:
         # A write transaction takes the lock when it starts, so two submissions never
         # deadlock upgrading read locks; WAL lets readers go on while one writes.
         "transaction_mode": "IMMEDIATE",
-        "timeout": 30,
+        # SQLite has no statement timeout; what bounds a request is how long it waits for the
+        # write lock (a statement that runs holds it briefly).
+        "timeout": GENSIDIG_DB_STATEMENT_TIMEOUT or 60,
         # secure_delete: deleted rows (counted ballots) are overwritten, not left in free pages.
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;"
@@ -198,16 +234,68 @@ CSRF_COOKIE_SECURE = SECURE_COOKIES
 LANGUAGE_COOKIE_SECURE = SECURE_COOKIES
 CSRF_FAILURE_VIEW = "gensidig.views.errors.csrf_failure"
 
+# --- Request limits ---------------------------------------------------------------------
+# A form without a file (the biggest is the answer form with its comments) stays far below 1 MB;
+# an org chart upload is the only file anyone sends. Bigger bodies get 413 before they are read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("GENSIDIG_MAX_FORM_BYTES", 1024 * 1024, minimum=64 * 1024)
+GENSIDIG_MAX_UPLOAD_BYTES = env_int("GENSIDIG_MAX_UPLOAD_BYTES", 5 * 1024 * 1024, minimum=64 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = GENSIDIG_MAX_UPLOAD_BYTES  # an upload within the limit is kept in memory, never on disk
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+DATA_UPLOAD_MAX_NUMBER_FILES = 1
+
+# --- Sign-in limits ---------------------------------------------------------------------
+# Wrong passwords are counted in the database (django-axes), so every app server shares the
+# count: per account and, separately, per client address. At the limit, that account (or that
+# address) is locked out for the cool-off period; a right password is refused too until then.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
+AXES_FAILURE_LIMIT = env_int("GENSIDIG_SIGN_IN_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = _timedelta_minutes(env_int("GENSIDIG_SIGN_IN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "gensidig.services.sign_in_limits.username_for_limits"
+AXES_LOCKOUT_CALLABLE = "gensidig.services.sign_in_limits.lockout_response"
+# Who signed in when is the audit trail's (and axes' attempts expire with the cool-off).
+AXES_DISABLE_ACCESS_LOG = True
+AXES_USE_ATTEMPT_EXPIRATION = True
+AXES_SENSITIVE_PARAMETERS = ["password"]
+# django-axes would log every sign-in with its address; the audit trail records them, the log does not.
+AXES_VERBOSE = False
+# People who left the organisation (inactive in the chart) are erased this many days after.
+GENSIDIG_ERASE_LEAVERS_AFTER_DAYS = env_int("GENSIDIG_ERASE_LEAVERS_AFTER_DAYS", 365, minimum=1)
+# How long the audit trail of what staff do is kept (never less than 30 days).
+GENSIDIG_AUDIT_RETENTION_DAYS = env_int("GENSIDIG_AUDIT_RETENTION_DAYS", 400, minimum=30)
+# Sign-in links: at most this many requests per e-mail address and per client address an hour.
+GENSIDIG_SIGN_IN_LINK_REQUESTS_PER_ADDRESS = env_int("GENSIDIG_SIGN_IN_LINK_REQUESTS_PER_ADDRESS", 5, minimum=1)
+GENSIDIG_SIGN_IN_LINK_REQUESTS_PER_CLIENT = env_int("GENSIDIG_SIGN_IN_LINK_REQUESTS_PER_CLIENT", 30, minimum=1)
+# Django's deployment check looks for its CSRF middleware by name and misses our subclass of it
+# (gensidig.middleware.NoReferrerCsrfMiddleware); gensidig.checks checks for the subclass instead.
+SILENCED_SYSTEM_CHECKS = ["security.W003"]
+
 # --- Security headers -----------------------------------------------------------------
 # Answer links carry a token until the first redirect; no page ever sends a referrer.
 SECURE_REFERRER_POLICY = "no-referrer"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+# Served over https (SITE_URL says so): plain http is redirected and browsers are told, for a
+# year, never to use it for this host or its subdomains. Preloading is the domain owner's choice.
+HTTPS = SITE_URL.startswith("https://")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
+# A load balancer's health probe may come over plain http from inside.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 60 * 60 if HTTPS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Behind proxies every request comes from the nearest proxy's address; the client is the address
+# those proxies added to X-Forwarded-For (the sign-in limits count per client address).
+GENSIDIG_PROXY_COUNT = env_int("GENSIDIG_PROXY_COUNT", 1 if env_bool("BEHIND_TLS_PROXY", False) else 0, minimum=0)
+AXES_CLIENT_IP_CALLABLE = "gensidig.services.sign_in_limits.client_address"
 # Nothing is loaded from a third party: scripts, styles, fonts and images are our own files.
 SECURE_CSP = {
     "default-src": [CSP.SELF],
@@ -304,5 +392,7 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO"), "propagate": False},
         # WeasyPrint logs each step of each PDF at INFO; only its warnings belong in the log.
         "weasyprint.progress": {"level": "WARNING"},
+        # django-axes logs each sign-in with the address at INFO; the audit trail keeps those.
+        "axes": {"level": "WARNING"},
     },
 }

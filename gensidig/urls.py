@@ -1,12 +1,14 @@
 from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from django.views.i18n import set_language
 
+from gensidig.converters import TokenConverter
 from gensidig.forms.auth import EmailAuthenticationForm
 from gensidig.views import (
     admins,
     answer,
+    audit,
     auth,
     campaigns,
     chief,
@@ -19,10 +21,13 @@ from gensidig.views import (
     own_round,
     pages,
     people,
+    personal_data,
     report,
     rollups,
     teams_admin,
 )
+
+register_converter(TokenConverter, "token")
 
 gensidig_patterns = [
     path("", pages.home, name="home"),
@@ -38,8 +43,8 @@ gensidig_patterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("login/link/", auth.request_link, name="sign-in-link"),
-    path("login/link/<str:token>/", auth.use_link, name="sign-in-link-use"),
-    path("a/<str:token>/", answer.token_intake, name="token-intake"),
+    path("login/link/<token:token>/", auth.use_link, name="sign-in-link-use"),
+    path("a/<token:token>/", answer.token_intake, name="token-intake"),
     path("answer/", answer.answer, name="answer"),
     path("answer/thanks/", answer.thanks, name="answer-thanks"),
     path("rounds/<str:public_id>/", chief.round_detail, name="round"),
@@ -94,6 +99,11 @@ gensidig_patterns = [
     path("org/<slug:slug>/people/<int:person_id>/", people.person_edit, name="org-person"),
     path("org/<slug:slug>/people/<int:person_id>/deactivate/", people.person_deactivate, name="org-person-deactivate"),
     path("org/<slug:slug>/people/<int:person_id>/reactivate/", people.person_reactivate, name="org-person-reactivate"),
+    path("org/<slug:slug>/people/<int:person_id>/data/", personal_data.person_data, name="org-person-data"),
+    path(
+        "org/<slug:slug>/people/<int:person_id>/data.json", personal_data.person_data_json, name="org-person-data-json"
+    ),
+    path("org/<slug:slug>/people/<int:person_id>/erase/", personal_data.person_erase, name="org-person-erase"),
     path("org/<slug:slug>/teams/", organisation.teams, name="org-teams"),
     path("org/<slug:slug>/teams/new/", teams_admin.team_new, name="org-team-new"),
     path("org/<slug:slug>/teams/<str:public_id>/rename/", teams_admin.team_rename, name="org-team-rename"),
@@ -101,6 +111,8 @@ gensidig_patterns = [
     path("org/<slug:slug>/admins/", admins.admins, name="org-admins"),
     path("org/<slug:slug>/admins/remove/", admins.admin_remove, name="org-admin-remove"),
     path("org/<slug:slug>/settings/", organisation.settings_page, name="org-settings"),
+    path("org/<slug:slug>/audit/", audit.trail, name="org-audit"),
+    path("org/<slug:slug>/audit.csv", audit.trail_csv, name="org-audit-csv"),
     path("org/<slug:slug>/import/", imports.upload, name="org-import"),
     path("org/<slug:slug>/import/<str:public_id>/", imports.preview, name="org-import-preview"),
     path("org/<slug:slug>/campaigns/", campaigns.campaign_list, name="campaigns"),

@@ -112,7 +112,7 @@ def test_an_open_round_keeps_what_it_gathered_across_the_upgrade_and_counts_it_a
         assert not Comment.objects.filter(round=round_).exists()
         assert Ballot.objects.filter(round=round_).count() == 1 and RoundKey.objects.filter(round=round_).exists()
         # The links people have still work, and the reminder caught half-way is not sent again.
-        assert usable_invitation(token_hash=hash_token(tokens[leaders[3].email])).person.email == leaders[3].email
+        assert usable_invitation(token_hash=hash_token(tokens[leaders[3].email])).person_id == leaders[3].pk
         assert usable_invitation(token_hash=hash_token(tokens[leaders[0].email])) is None  # answered before
         # (one column read: later migrations add columns this state of the schema does not have yet)
         assert round_.reminder_batches.values_list("interrupted", flat=True).get()

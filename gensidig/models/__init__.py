@@ -1,3 +1,4 @@
+from .audit import AuditAction, AuditEvent
 from .ballots import Ballot, RoundKey
 from .campaigns import Campaign, CampaignStatus
 from .dialogue import Agreement, AgreementOwner, AgreementStatus, GuideFormat, MeetingGuide
@@ -22,6 +23,8 @@ __all__ = [
     "AgreementOwner",
     "AgreementStatus",
     "AnswerToken",
+    "AuditAction",
+    "AuditEvent",
     "Ballot",
     "Campaign",
     "CampaignStatus",

@@ -129,8 +129,11 @@ class Person(models.Model):
     manager = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="reports", verbose_name=_("manager")
     )
-    # People who leave the chart are kept (their invitations of past rounds refer to them), but inactive.
+    # People who leave the chart are kept (their invitations of past rounds refer to them), but inactive,
+    # until GENSIDIG_ERASE_LEAVERS_AFTER_DAYS after the day they left; then their name and address go.
     active = models.BooleanField(_("active"), default=True)
+    left_on = models.DateField(_("left on"), null=True, blank=True)
+    erased = models.BooleanField(_("erased"), default=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="people"
     )

@@ -1,6 +1,7 @@
 """Public pages: the front page, what the survey asks, and a health check."""
 
-from django.db import connection
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -60,6 +61,12 @@ def about(request):
 
 
 def health(request):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return HttpResponse("ok", content_type="text/plain")
+    """For load balancers and monitoring: 200 when the database answers, 503 (and why) when it does not."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except (OperationalError, InterfaceError):
+        response = HttpResponse("unavailable\ndatabase: unavailable\n", content_type="text/plain", status=503)
+        response["Retry-After"] = str(settings.GENSIDIG_RETRY_AFTER)
+        return response
+    return HttpResponse("ok\ndatabase: ok\n", content_type="text/plain")

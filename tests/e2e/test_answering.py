@@ -398,13 +398,14 @@ CSRF_VALUE = re.compile(rb'(name="csrfmiddlewaretoken" value=")[^"]*(")')
 def test_the_opening_page_is_the_same_for_any_link_and_its_own_link_also_opens_the_survey(
     new_page, live_server, team, webmail
 ):
-    """The opening hop tells nothing about the link (a good, a used, an unknown and a malformed one
-    get the same page, byte for byte but the CSRF token), is accessible, and its link does what the
-    meta refresh does, for a browser that does not follow refreshes."""
+    """The opening hop tells nothing about the link (a good, a used and an unknown one get the same
+    page, byte for byte but the CSRF token), is accessible, and its link does what the meta refresh
+    does, for a browser that does not follow refreshes. Something that is not a token at all is not
+    a link: its address is a 404 like any unknown address (tests/views/test_token_paths.py)."""
     round_, links = start_round(team)
     good, used = leader_links(links)[:2]
     answer(used, answers_for(round_, Role.LEADER))
-    tokens = {"good": good.token, "used": used.token, "unknown": new_token().token, "malformed": "not-a-token"}
+    tokens = {"good": good.token, "used": used.token, "unknown": new_token().token}
     with translation.override("da"):
         opening, continue_, unusable = (
             gettext("Opening the survey"),

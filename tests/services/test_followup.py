@@ -10,7 +10,7 @@ from gensidig.services.guide import build_guide
 from gensidig.services.results.trends import previous_round, trend_for
 from gensidig.services.survey.instruments import current_instrument, framework_for
 
-from ..factories import CHIEF_PASSWORD, answer, answers_for, chief_link, leader_links, make_team, start_round
+from ..factories import answer, answers_for, chief_link, leader_links, make_team, start_round
 from ..views.test_dialogue_views import text_of
 
 pytestmark = pytest.mark.django_db
@@ -72,7 +72,7 @@ def test_the_agreements_made_last_time_come_back_next_to_the_items_they_targeted
     guide = build_guide(round_=second, language="da")
     assert all(t.earlier == carried.get(t.theme.key, []) for t in guide.themes)
 
-    client.login(username=team.chief.email, password=CHIEF_PASSWORD)
+    client.force_login(team.chief.user)
     page = text_of(client.get(reverse("gensidig:report-theme", args=[second.public_id, "direction"])))
     assert "Chefen forklarer beslutninger" in page
     assert f"{theme.needs[0].title} (+2,0)" in page  # the targeted item, with its change
@@ -87,7 +87,7 @@ def test_a_team_below_the_threshold_in_either_round_shows_no_trend(client, team,
     trend = trend_for(second)
     assert trend.previous is not None
     assert trend.items == {} and trend.themes == {}
-    client.login(username=team.chief.email, password=CHIEF_PASSWORD)
+    client.force_login(team.chief.user)
     for url in (
         reverse("gensidig:report", args=[second.public_id]),
         reverse("gensidig:report-theme", args=[second.public_id, "direction"]),
@@ -146,7 +146,7 @@ def test_follow_up_pages_run_the_same_number_of_queries_whatever_the_team_size_o
         second = run_round(team, leaders=[experience(4)] * size)
         for _ in range(agreements):
             record_agreement(round_=second, theme_key="direction", text="Nu", owner="team")
-        client.login(username=team.chief.email, password=CHIEF_PASSWORD)
+        client.force_login(team.chief.user)
         args = {"report-theme": ["direction"], "guide-present-step": [3]}.get(page, [])
         url = reverse(f"gensidig:{page}", args=[second.public_id, *args])
         client.get(url)  # warm the instrument's caches

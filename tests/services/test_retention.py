@@ -43,12 +43,10 @@ def test_a_shorter_retention_period_is_respected():
 def test_the_report_of_a_purged_round_says_its_answers_are_gone(client):
     from django.urls import reverse
 
-    from ..factories import CHIEF_PASSWORD
-
     team = make_team(leaders=5)
     round_ = closed_round(team, answering=5)
     purge_expired(today=add_months(round_.closed_on, team.organisation.retention_months))
-    client.login(username=team.chief.email, password=CHIEF_PASSWORD)
+    client.force_login(team.chief.user)
     assert client.get(reverse("gensidig:report", args=[round_.public_id])).status_code == 410
     assert client.get(reverse("gensidig:report-theme", args=[round_.public_id, "direction"])).status_code == 410
     for name in ("guide", "guide-present"):

@@ -3,6 +3,7 @@ import os
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from gensidig.db.timeouts import unbounded_statements
 from gensidig.services.ballots.keys import BallotKeyError, check_ready_to_serve
 from gensidig.serving import serve
 
@@ -22,7 +23,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if options["migrate"]:
-            call_command("migrate", interactive=False, verbosity=0)
+            with unbounded_statements():
+                call_command("migrate", interactive=False, verbosity=0)
         try:
             check_ready_to_serve()
         except BallotKeyError as error:

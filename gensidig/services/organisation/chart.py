@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email, validate_slug
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gensidig.models import Organisation, Person, Team, TeamMembership
@@ -822,14 +823,16 @@ def _write(organisation: Organisation, work: _Work) -> None:
             continue
         for name, value in wanted.items():
             setattr(person, name, value)
-        person.manager_id, person.active = manager_id, True
+        person.manager_id, person.active, person.left_on = manager_id, True, None
         changed.append(person)
+    # The day someone leaves starts the time after which they are erased (services/personal_data.py).
+    today = timezone.localdate()
     for person in work.leaving:
-        person.active, person.manager_id = False, None
+        person.active, person.manager_id, person.left_on = False, None, today
         changed.append(person)
     if changed:
         Person.objects.bulk_update(
-            changed, ["email", "name", "unit", "title", "language", "manager", "active"], batch_size=500
+            changed, ["email", "name", "unit", "title", "language", "manager", "active", "left_on"], batch_size=500
         )
 
     # Teams, level by level from the top, so each new team's parent already has an id.
