@@ -24,8 +24,10 @@ SERVING_COMMANDS = frozenset({"serve", "demo", "runserver"})
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gensidig.settings")
     argv = command_line(list(sys.argv if argv is None else argv))
-    if len(argv) > 1 and argv[1] not in SERVING_COMMANDS:
-        os.environ.setdefault("GENSIDIG_PROCESS", "job")
+    if len(argv) > 1:
+        # Set, not defaulted: a server started from a shell or a process that ran a job before
+        # (and so has "job" in its environment) must still bound its statements.
+        os.environ["GENSIDIG_PROCESS"] = "web" if argv[1] in SERVING_COMMANDS else "job"
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(argv)

@@ -128,8 +128,23 @@ def test_the_console_command_accepts_hyphenated_names(monkeypatch):
     assert command_line(["gensidig", "--help"]) == ["gensidig", "--help"]
     ran = []
     monkeypatch.setattr("django.core.management.execute_from_command_line", ran.append)
+    monkeypatch.delenv("GENSIDIG_PROCESS", raising=False)
     main(["gensidig", "close-round", "--due"])
     assert ran == [["gensidig", "close_round", "--due"]]
+
+
+def test_a_server_bounds_its_statements_even_when_started_from_a_process_that_ran_a_job(monkeypatch):
+    # A batch job marks its process so its statements are not bounded; a server started after it
+    # from the same process (or a shell that exported the marker) must not inherit that.
+    monkeypatch.setattr("django.core.management.execute_from_command_line", lambda argv: None)
+    monkeypatch.delenv("GENSIDIG_PROCESS", raising=False)
+    main(["gensidig", "close-round", "--due"])
+    assert os.environ["GENSIDIG_PROCESS"] == "job"
+    for serving in ("serve", "demo", "runserver"):
+        main(["gensidig", serving])
+        assert os.environ["GENSIDIG_PROCESS"] == "web", serving
+        main(["gensidig", "send-mail"])
+        assert os.environ["GENSIDIG_PROCESS"] == "job"
 
 
 def test_the_demo_loads_and_can_run_twice():
@@ -247,14 +262,14 @@ def test_the_demo_tells_one_story_dated_from_the_day_it_is_run(client, today, no
         assert _danish(first.closed_on, "j. F Y") in page and _danish(closed_on, "j. F Y") in page
 
 
-def test_the_served_demo_sends_its_emails_to_its_outbox_and_runs_a_sender_that_stops_with_it(
+def test_the_served_demo_sends_its_emails_to_its_outbox_and_runs_a_worker_that_stops_with_it(
     monkeypatch, settings, tmp_path
 ):
     from gensidig.management.commands import demo as command
     from gensidig.services.mail.demo_outbox import stored_messages
 
     settings.DATA_DIR = tmp_path
-    monkeypatch.setattr(command, "SENDER", [sys.executable, "-c", "import time; time.sleep(120)"])
+    monkeypatch.setattr(command, "WORKER", [sys.executable, "-c", "import time; time.sleep(120)"])
     real_call_command = command.call_command
     monkeypatch.setattr(
         command, "call_command", lambda name, **kw: name != "collectstatic" and real_call_command(name, **kw)

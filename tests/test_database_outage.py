@@ -110,6 +110,9 @@ def server(cluster, tmp_path):
         "GENSIDIG_BALLOT_KEY_CREATE": "true",
         "GENSIDIG_DB_STATEMENT_TIMEOUT": str(STATEMENT_TIMEOUT),
         "GENSIDIG_DB_CONNECT_TIMEOUT": "2",
+        # As when another test (or a batch script) ran a job in this process first: `serve` must
+        # still bound its statements. CI once hung here for want of this.
+        "GENSIDIG_PROCESS": "job",
     }
     gensidig = Path(sys.executable).with_name("gensidig")
     process = subprocess.Popen(  # noqa: S603 - our own console script
