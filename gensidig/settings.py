@@ -84,6 +84,20 @@ if DATA_DIR.stat().st_mode & 0o777 != 0o700 and DATA_DIR.stat().st_uid == os.get
 DEBUG = env_bool("DEBUG", False)
 
 
+def secret_from_file(name: str) -> str:
+    """The secret in the file the variable names (a container's /run/secrets/...), or "" when unset."""
+    path = os.environ.get(name)
+    if not path:
+        return ""
+    try:
+        value = Path(path).read_text().strip()
+    except OSError as error:
+        raise ImproperlyConfigured(f"{name}={path!r} cannot be read: {error.strerror}.") from None
+    if not value:
+        raise ImproperlyConfigured(f"{name}={path!r} is empty.")
+    return value
+
+
 def _secret_key() -> str:
     """Use SECRET_KEY from the environment, or one kept in the data folder.
 
@@ -91,6 +105,8 @@ def _secret_key() -> str:
     (readable only by its owner) when none is given.
     """
     if key := os.environ.get("SECRET_KEY"):
+        return key
+    if key := secret_from_file("SECRET_KEY_FILE"):
         return key
     key_file = DATA_DIR / "secret_key"
     if key_file.exists():
@@ -114,6 +130,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    # Django Tasks' database backend: a task is a row, enqueued with the data it acts on.
+    "django_tasks_db",
     "gensidig",
 ]
 
@@ -170,6 +188,9 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# The database password from a file (a container secret), so it need not be in DATABASE_URL.
+if database_password := secret_from_file("DATABASE_PASSWORD_FILE"):
+    DATABASES["default"]["PASSWORD"] = database_password
 SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
 # Every statement of a web request is bounded, so a locked table or a slow database gives the
 # visitor a 503 page in seconds instead of a worker that hangs until gunicorn kills it. Commands
@@ -242,6 +263,9 @@ GENSIDIG_MAX_UPLOAD_BYTES = env_int("GENSIDIG_MAX_UPLOAD_BYTES", 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = GENSIDIG_MAX_UPLOAD_BYTES  # an upload within the limit is kept in memory, never on disk
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 DATA_UPLOAD_MAX_NUMBER_FILES = 1
+# The most rows an org chart file may have (a region has some tens of thousands of staff, of
+# whom a few thousand lead); bigger files get a message at once instead of being parsed.
+GENSIDIG_MAX_CHART_ROWS = env_int("GENSIDIG_MAX_CHART_ROWS", 50_000, minimum=100)
 
 # --- Sign-in limits ---------------------------------------------------------------------
 # Wrong passwords are counted in the database (django-axes), so every app server shares the
@@ -309,6 +333,17 @@ SECURE_CSP = {
     "base-uri": [CSP.NONE],
     "object-src": [CSP.NONE],
 }
+
+# --- Scheduled work -------------------------------------------------------------------
+# Mail, scheduled openings, reminders, due closes and the daily clean-ups run as Django Tasks on
+# `gensidig worker` (services.jobs); the queue is a table in the database, so no other service.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# The local hour at which the daily jobs (retention, erasure of leavers, purges) run.
+GENSIDIG_DAILY_JOBS_HOUR = env_int("GENSIDIG_DAILY_JOBS_HOUR", 3, minimum=0)
+if GENSIDIG_DAILY_JOBS_HOUR > 23:
+    raise ImproperlyConfigured(
+        f"GENSIDIG_DAILY_JOBS_HOUR must be an hour from 0 to 23, not {GENSIDIG_DAILY_JOBS_HOUR}."
+    )
 
 # --- Languages ------------------------------------------------------------------------
 LANGUAGE_CODE = "da"

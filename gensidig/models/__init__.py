@@ -3,6 +3,8 @@ from .ballots import Ballot, RoundKey
 from .campaigns import Campaign, CampaignStatus
 from .dialogue import Agreement, AgreementOwner, AgreementStatus, GuideFormat, MeetingGuide
 from .imports import ChartUpload
+from .jobs import ScheduledJob
+from .limits import RateLimitHit
 from .mail import InvitationMail, MailStatus, ReminderBatch, ReminderStatus, ReportNotice
 from .organisation import Organisation, OrganisationAdmin, Person, Team, TeamMembership, User
 from .responses import Comment, RatingCounter
@@ -42,6 +44,7 @@ __all__ = [
     "OrganisationAdmin",
     "ParticipationFloor",
     "Person",
+    "RateLimitHit",
     "RatingCounter",
     "ReminderBatch",
     "ReminderStatus",
@@ -52,6 +55,7 @@ __all__ = [
     "Round",
     "RoundKey",
     "RoundSummary",
+    "ScheduledJob",
     "SignInLink",
     "SignInRequest",
     "Team",

@@ -13,4 +13,7 @@ class ChartUpload(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     filename = models.CharField(max_length=255)
     data = models.BinaryField()
+    # The chart as read once at upload (services/organisation/chart.py chart_to_json), so looking at
+    # the preview again never parses the file again.
+    parsed = models.JSONField(null=True, blank=True)
     uploaded_at = models.DateTimeField(auto_now_add=True)

@@ -1,4 +1,4 @@
-"""The daily housekeeping the long-running sender does once a day (`gensidig send-mail --loop`)."""
+"""Daily housekeeping: the worker's daily job (gensidig.tasks), and `gensidig send-mail --loop`'s once a day."""
 
 from __future__ import annotations
 
@@ -19,7 +19,11 @@ def clear_expired_sessions() -> int:
 
 
 def clear_expired_sign_in_links() -> int:
+    """Delete expired sign-in links, and the counts of rate limits whose windows have passed."""
+    from gensidig.services.rate_limits import clear_old_hits
+
     deleted, _ = SignInLink.objects.filter(expires_at__lt=timezone.now()).delete()
+    clear_old_hits()
     return deleted
 
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gensidig.forms.people import AdminForm
-from gensidig.models import OrganisationAdmin
+from gensidig.models import AuditAction, OrganisationAdmin
 from gensidig.services.organisation.admins import (
     AdminError,
     add_organisation_admin,
@@ -18,6 +18,7 @@ from gensidig.services.organisation.admins import (
     remove_organisation_admin,
 )
 
+from .auditing import record
 from .scoping import get_organisation_for_admin
 
 # Admin ids are database ids; anything longer than this is no id of ours (and must not reach the database).
@@ -35,6 +36,13 @@ def admins(request, slug: str):
         except AdminError as error:
             form.add_error("email", str(error))
         else:
+            record(
+                AuditAction.ADMIN_CHANGED,
+                request=request,
+                organisation=organisation,
+                target=admin.user.email,
+                detail={"change": "added"},
+            )
             messages.success(
                 request,
                 _("%(email)s is now an admin. They sign in with a link sent to their address.")
@@ -60,7 +68,7 @@ def _admins_page(request, organisation, form, *, refused: str = ""):
 def admin_remove(request, slug: str):
     organisation = get_organisation_for_admin(request, slug)
     raw = request.POST.get("admin", "")
-    if not raw.isdigit() or len(raw) > ID_DIGITS:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > ID_DIGITS:  # "²" is a digit int() refuses
         raise Http404
     try:
         removed = remove_organisation_admin(organisation=organisation, admin_id=int(raw))
@@ -68,6 +76,13 @@ def admin_remove(request, slug: str):
         raise Http404 from None
     except AdminError as error:
         return _admins_page(request, organisation, AdminForm(), refused=str(error))
+    record(
+        AuditAction.ADMIN_CHANGED,
+        request=request,
+        organisation=organisation,
+        target=removed.email,
+        detail={"change": "removed"},
+    )
     if removed == request.user:
         messages.success(
             request, _("You are no longer an admin of %(organisation)s.") % {"organisation": organisation.name}

@@ -9,7 +9,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from gensidig import tasks
+from gensidig.services import rate_limits
+from gensidig.services.jobs import soon
 from gensidig.services.mail.demo_outbox import demo_outbox_on
+from gensidig.services.sign_in_limits import client_address
 from gensidig.services.signin import (
     LINK_LIFETIME,
     mail_delayed_since,
@@ -34,10 +38,18 @@ class SignInLinkForm(forms.Form):
 def request_link(request: HttpRequest) -> HttpResponse:
     form = SignInLinkForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        # Limited per address and per client, counted alike for known and unknown addresses, so
+        # being refused says nothing about whether anyone has that address either.
+        per_address, per_client = rate_limits.sign_in_link_limits()
+        if not rate_limits.allow(per_client, client_address(request)):
+            return _too_many(request, per_client)
+        if not rate_limits.allow(per_address, form.cleaned_data["email"]):
+            return _too_many(request, per_address)
         # The same answer, and the same work, whether or not the address is known: the page tells
         # nobody who is here. The sender e-mails the link a moment later; if it could not reach
         # the mail server at its last try, the page says the e-mail is delayed (the request waits).
         request_sign_in_link(email=form.cleaned_data["email"], language=translation.get_language())
+        soon(tasks.send_sign_in_links)  # the page promises the link within moments
         return render(
             request,
             "gensidig/registration/link_sent.html",
@@ -55,6 +67,18 @@ def request_link(request: HttpRequest) -> HttpResponse:
         {"form": form, "demo_outbox": demo_outbox_on()},
         status=status,
     )
+
+
+def _too_many(request: HttpRequest, limit: rate_limits.Limit) -> HttpResponse:
+    minutes = int(limit.window.total_seconds() // 60)
+    response = render(
+        request,
+        "gensidig/registration/too_many_links.html",
+        {"per_address": limit.name.endswith("address"), "minutes": minutes},
+        status=429,
+    )
+    response["Retry-After"] = str(minutes * 60)
+    return response
 
 
 @never_cache

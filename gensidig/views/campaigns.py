@@ -8,15 +8,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
+from gensidig import tasks
 from gensidig.forms.organisation import CampaignForm
-from gensidig.models import Campaign, CampaignStatus, Round, Team
+from gensidig.models import AuditAction, Campaign, CampaignStatus, Round, Team
 from gensidig.models.choices import Language
 from gensidig.services import campaigns as campaign_service
+from gensidig.services.jobs import soon
 from gensidig.services.mail import outbox as mailing
 from gensidig.services.mail.preview import previews
 from gensidig.services.results.participation import live_participation
 from gensidig.services.survey import closing
 
+from .auditing import record
 from .scoping import get_campaign_for_admin, get_organisation_for_admin
 
 
@@ -140,12 +143,21 @@ def campaign_progress(request, slug: str, public_id: str):
 @require_POST
 def campaign_launch(request, slug: str, public_id: str):
     campaign = get_campaign_for_admin(request, slug, public_id)
-    excluded = {int(v) for v in request.POST.getlist("leave_out") if v.isdigit()}
+    # ASCII digits only: isdigit() also admits "²", which int() refuses.
+    excluded = {int(v) for v in request.POST.getlist("leave_out") if v.isascii() and v.isdigit()}
     try:
         rounds = campaign_service.launch_campaign(campaign=campaign, excluded_team_ids=excluded)
+        soon(tasks.send_mail)  # the invitations, now rather than at the next minute
     except campaign_service.CampaignError as error:
         messages.error(request, str(error))
         return redirect("gensidig:campaign", slug=slug, public_id=public_id)
+    record(
+        AuditAction.CAMPAIGN_LAUNCHED,
+        request=request,
+        organisation=campaign.organisation,
+        target=campaign.name,
+        detail={"rounds": len(rounds)},
+    )
     campaign.refresh_from_db()
     if campaign.status == CampaignStatus.SCHEDULED:
         messages.success(
@@ -175,6 +187,7 @@ def campaign_close(request, slug: str, public_id: str):
     except (campaign_service.CampaignError, closing.TallyError) as error:
         messages.error(request, str(error))
     else:
+        record(AuditAction.CAMPAIGN_CLOSED, request=request, organisation=campaign.organisation, target=campaign.name)
         messages.success(request, _("The campaign is closed, and its reports and roll-ups are ready."))
     return redirect("gensidig:campaign", slug=slug, public_id=public_id)
 
@@ -186,6 +199,14 @@ def campaign_resend(request, slug: str, public_id: str):
     campaign = get_campaign_for_admin(request, slug, public_id)
     rounds = Round.objects.filter(campaign=campaign, status="open")
     queued = mailing.resend_failed(rounds=rounds) + mailing.resend_interrupted(rounds=rounds)
+    soon(tasks.send_mail)
+    record(
+        AuditAction.CAMPAIGN_CHANGED,
+        request=request,
+        organisation=campaign.organisation,
+        target=campaign.name,
+        detail={"invitations sent again": queued},
+    )
     messages.success(
         request,
         ngettext("%(count)d invitation will be sent again.", "%(count)d invitations will be sent again.", queued)
@@ -222,6 +243,13 @@ def campaign_edit(request, slug: str, public_id: str):
         except campaign_service.CampaignError as error:
             form.add_error(None, str(error))
         else:
+            record(
+                AuditAction.CAMPAIGN_CHANGED,
+                request=request,
+                organisation=organisation,
+                target=campaign.name,
+                detail={"change": "edited"},
+            )
             messages.success(request, _("The campaign is saved."))
             return redirect("gensidig:campaign", slug=slug, public_id=public_id)
     return render(
@@ -255,6 +283,13 @@ def campaign_delete(request, slug: str, public_id: str):
         except campaign_service.CampaignError as error:  # it opened in the meantime
             messages.error(request, str(error))
             return redirect("gensidig:campaign", slug=slug, public_id=public_id)
+        record(
+            AuditAction.DELETED,
+            request=request,
+            organisation=campaign.organisation,
+            target=campaign.name,
+            detail={"what": "campaign"},
+        )
         messages.success(request, _("The campaign “%(name)s” is deleted.") % {"name": campaign.name})
         return redirect("gensidig:campaigns", slug=slug)
     return render(
@@ -272,6 +307,13 @@ def campaign_withdraw(request, slug: str, public_id: str):
     except campaign_service.CampaignError as error:
         messages.error(request, str(error))
     else:
+        record(
+            AuditAction.CAMPAIGN_CHANGED,
+            request=request,
+            organisation=campaign.organisation,
+            target=campaign.name,
+            detail={"change": "back to draft"},
+        )
         messages.success(request, _("The campaign is a draft again: it will not open until you launch it."))
     return redirect("gensidig:campaign", slug=slug, public_id=public_id)
 
@@ -283,9 +325,11 @@ def campaign_remind(request, slug: str, public_id: str):
     campaign = get_campaign_for_admin(request, slug, public_id)
     try:
         campaign_service.send_reminder_now(campaign=campaign)
+        soon(tasks.send_mail)
     except campaign_service.CampaignError as error:
         messages.error(request, str(error))
     else:
+        record(AuditAction.REMINDER_SENT, request=request, organisation=campaign.organisation, target=campaign.name)
         messages.success(
             request,
             _(

@@ -8,13 +8,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gensidig.forms.own_round import ExtendForm
-from gensidig.models import Campaign, CampaignStatus, ReminderStatus, Round
+from gensidig.models import AuditAction, Campaign, CampaignStatus, ReminderStatus, Round
 from gensidig.models.choices import Role
 from gensidig.services.access import joined_teams, shared_rounds
 from gensidig.services.mail import outbox
 from gensidig.services.survey.closing import TallyError, close_due_rounds, close_round
 from gensidig.services.survey.own_round import campaign_in_the_way
 
+from .auditing import record
 from .scoping import get_round_for_user, teams_for_user
 
 
@@ -103,5 +104,6 @@ def round_close(request, public_id: str):
         except TallyError as error:
             messages.error(request, str(error))
         else:
+            record(AuditAction.ROUND_CLOSED, request=request, round_=round_)
             messages.success(request, _("The round is closed and the report is ready."))
     return redirect("gensidig:round", public_id=round_.public_id)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
+from gensidig import tasks
 from gensidig.forms.dialogue import (
     AgreementEditForm,
     AgreementForm,
@@ -17,22 +18,25 @@ from gensidig.forms.dialogue import (
     GuideForm,
     MeetingAgreementForm,
 )
-from gensidig.models import Agreement, AgreementStatus, Person, Round
+from gensidig.models import Agreement, AgreementStatus, AuditAction, Person, Round
 from gensidig.services import agreements as agreement_service
 from gensidig.services.guide import GuideRejected, build_guide, choose
+from gensidig.services.jobs import soon
 from gensidig.services.mail import shared_report
 from gensidig.services.report_charts import needs_series, theme_needs_chart
 from gensidig.services.reports import ReportGone
 from gensidig.services.results.trends import previous_round
 from gensidig.services.survey.instruments import framework_for
 
-from . import exports
 from . import report as report_views
+from .audiences import GUIDE, export_links
+from .auditing import audited, record
 from .scoping import get_round_for_user
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@audited(AuditAction.GUIDE_VIEWED)
 def guide(request, public_id: str):
     round_ = report_views.chief_round(request, public_id)
     framework = framework_for(round_.instrument, translation.get_language())
@@ -66,13 +70,14 @@ def guide(request, public_id: str):
             "needs_series": needs_series(),
             "audience": report_views.CHIEF,
             "trend": built.trend,
-            "exports": exports.export_links(exports.GUIDE),
+            "exports": export_links(GUIDE),
         },
         status=400 if form.errors else 200,
     )
 
 
 @login_required
+@audited(AuditAction.GUIDE_VIEWED, mode="meeting", only_if=lambda kwargs: kwargs.get("step", 1) == 1)
 def present(request, public_id: str, step: int = 1):
     """Meeting mode: one step of the agenda per screen, in large type, for a projector."""
     round_ = report_views.chief_round(request, public_id)
@@ -116,6 +121,7 @@ def present_agreement(request, public_id: str, step: int):
         return _present_fragment(
             request, round_, built, step, form=_meeting_form(round_, built), recorded=message, status=200
         )
+    record(AuditAction.AGREEMENT_CHANGED, request=request, round_=round_, detail={"change": "recorded in meeting mode"})
     messages.success(request, message)
     return redirect(reverse("gensidig:guide-present-step", args=[public_id, step]) + "#agreement-recorded")
 
@@ -190,6 +196,7 @@ def agreements(request, public_id: str):
         request.POST or None, framework=framework, leaders=agreement_service.leaders_of(round_), theme_key=theme_key
     )
     if request.method == "POST" and form.is_valid() and _record(round_, form):
+        record(AuditAction.AGREEMENT_CHANGED, request=request, round_=round_, detail={"change": "recorded"})
         messages.success(request, _("The agreement is written down."))
         return redirect(reverse("gensidig:agreements", args=[public_id]) + f"#agreements-{form.cleaned_data['theme']}")
     return render(
@@ -225,6 +232,12 @@ def agreement_status(request, public_id: str, agreement_id: str):
     form = AgreementStatusForm(request.POST)
     if form.is_valid():
         agreement_service.update_status(agreement=agreement, status=form.cleaned_data["status"])
+        record(
+            AuditAction.AGREEMENT_CHANGED,
+            request=request,
+            round_=agreement.round,
+            detail={"change": "status", "status": agreement.status},
+        )
         messages.success(request, _("The status is updated."))
     else:
         messages.error(request, _("Choose one of the statuses shown."))
@@ -259,6 +272,7 @@ def agreement_edit(request, public_id: str, agreement_id: str):
         except agreement_service.AgreementRejected as error:
             form.add_error(None, str(error))
         else:
+            record(AuditAction.AGREEMENT_CHANGED, request=request, round_=round_, detail={"change": "edited"})
             messages.success(request, _("The agreement is updated."))
             return redirect(reverse("gensidig:agreements", args=[public_id]) + f"#agreements-{agreement.theme_key}")
     theme = next((theme for theme in framework.themes if theme.key == agreement.theme_key), None)
@@ -278,6 +292,7 @@ def agreement_delete(request, public_id: str, agreement_id: str):
     if agreement.round_id != round_.pk:
         raise Http404
     agreement.delete()
+    record(AuditAction.DELETED, request=request, round_=round_, detail={"what": "agreement"})
     messages.success(request, _("The agreement is deleted."))
     return redirect(reverse("gensidig:agreements", args=[public_id]) + f"#agreements-{agreement.theme_key}")
 
@@ -289,10 +304,12 @@ def share(request, public_id: str):
     round_ = report_views.chief_round(request, public_id)
     if request.POST.get("share") == "no":
         shared_report.stop_sharing(round_=round_)
+        record(AuditAction.UNSHARED, request=request, round_=round_)
         messages.success(request, _("The report is no longer shared with the team."))
     else:
         # The leaders are told by e-mail, sent by the sender: a mail server that is down never stops this.
         told = shared_report.share_report(round_=round_)
+        soon(tasks.send_mail)
         message = _("The report and the agreements are shared with the team's leaders.")
         if told:
             message += " " + ngettext(
@@ -300,5 +317,6 @@ def share(request, public_id: str):
                 "%(count)d leaders get an e-mail with a link to the report.",
                 told,
             ) % {"count": told}
+        record(AuditAction.SHARED, request=request, round_=round_, detail={"leaders told": told})
         messages.success(request, message)
     return redirect("gensidig:report", public_id=public_id)

@@ -12,8 +12,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import translation
-from django.utils.translation import gettext as _
 
+from gensidig.models import AuditAction
 from gensidig.services import exports as export_service
 from gensidig.services import report_charts
 from gensidig.services.guide import build_guide
@@ -21,24 +21,11 @@ from gensidig.services.pdf import html_to_pdf, pdf_chart
 from gensidig.services.reports import ReportGone, build_report
 from gensidig.services.results.trends import trend_for
 
-# Modules, not names: views.report imports this module for export_links().
 from . import report as report_views
+from .auditing import audited
 from .scoping import get_shared_round_for_leader
 
-GUIDE = "guide"
 PDF, XLSX, CSV = "application/pdf", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "text/csv"
-
-
-def export_links(audience: str) -> list[tuple[str, str]]:
-    """(URL name, label) of the downloads for a page: the chief's report, the team's, or the guide."""
-    if audience == GUIDE:
-        return [("gensidig:guide-pdf", _("Guide as PDF"))]
-    prefix = "gensidig:team-" if audience == report_views.TEAM else "gensidig:"
-    return [
-        (f"{prefix}report-pdf", _("Report as PDF")),
-        (f"{prefix}figures-xlsx", _("Figures as a spreadsheet (XLSX)")),
-        (f"{prefix}figures-csv", _("Figures as CSV")),
-    ]
 
 
 def _download(content: bytes, *, content_type: str, round_, what: str) -> HttpResponse:
@@ -107,21 +94,25 @@ def _pdf(html: str) -> bytes:
 
 
 @login_required
+@audited(AuditAction.EXPORTED, file="report.pdf")
 def report_pdf(request, public_id: str):
     return _report_pdf(request, report_views.chief_round(request, public_id), report_views.CHIEF)
 
 
 @login_required
+@audited(AuditAction.EXPORTED, file="figures.xlsx")
 def figures_xlsx(request, public_id: str):
     return _figures(request, report_views.chief_round(request, public_id), "xlsx")
 
 
 @login_required
+@audited(AuditAction.EXPORTED, file="figures.csv")
 def figures_csv(request, public_id: str):
     return _figures(request, report_views.chief_round(request, public_id), "csv")
 
 
 @login_required
+@audited(AuditAction.EXPORTED, file="guide.pdf")
 def guide_pdf(request, public_id: str):
     round_ = report_views.chief_round(request, public_id)
     try:
@@ -143,15 +134,18 @@ def guide_pdf(request, public_id: str):
 
 
 @login_required
+@audited(AuditAction.EXPORTED, file="report.pdf", audience="team")
 def team_report_pdf(request, public_id: str):
     return _report_pdf(request, get_shared_round_for_leader(request, public_id), report_views.TEAM)
 
 
 @login_required
+@audited(AuditAction.EXPORTED, file="figures.xlsx", audience="team")
 def team_figures_xlsx(request, public_id: str):
     return _figures(request, get_shared_round_for_leader(request, public_id), "xlsx", report_views.TEAM)
 
 
 @login_required
+@audited(AuditAction.EXPORTED, file="figures.csv", audience="team")
 def team_figures_csv(request, public_id: str):
     return _figures(request, get_shared_round_for_leader(request, public_id), "csv", report_views.TEAM)

@@ -11,16 +11,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from gensidig.forms.organisation import ChartUploadForm
-from gensidig.models import ChartUpload
+from gensidig.models import AuditAction, ChartUpload
 from gensidig.services.organisation.chart import (
     COLUMN_NAMES,
     ChartRejected,
     LeavingNotConfirmed,
     apply_import,
+    chart_from_json,
+    chart_to_json,
     plan_import,
     read_chart,
 )
 
+from .auditing import record
 from .scoping import get_organisation_for_admin
 
 # An upload waits this long for its preview to be applied, then it is thrown away.
@@ -49,8 +52,11 @@ def upload(request, slug: str):
     form = ChartUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         chart_file = form.cleaned_data["chart"]
+        data = chart_file.read()
+        # Read once, here; the preview and the apply use what was read (the file stays for the record).
+        parsed = chart_to_json(read_chart(data=data, filename=chart_file.name))
         stored = ChartUpload.objects.create(
-            organisation=organisation, uploaded_by=request.user, filename=chart_file.name, data=chart_file.read()
+            organisation=organisation, uploaded_by=request.user, filename=chart_file.name, data=data, parsed=parsed
         )
         return redirect("gensidig:org-import-preview", slug=slug, public_id=stored.public_id)
     return render(
@@ -70,7 +76,10 @@ def preview(request, slug: str, public_id: str):
     ).first()
     if stored is None:
         raise Http404
-    chart = read_chart(data=bytes(stored.data), filename=stored.filename)
+    if stored.parsed is None:  # uploaded before charts were kept as read
+        stored.parsed = chart_to_json(read_chart(data=bytes(stored.data), filename=stored.filename))
+        stored.save(update_fields=["parsed"])
+    chart = chart_from_json(stored.parsed)
     if not chart.is_valid:
         return render(
             request,
@@ -82,7 +91,8 @@ def preview(request, slug: str, public_id: str):
     if request.method == "POST":
         # The number HR confirmed, if they ticked the box; 0 when they did not.
         raw = request.POST.get("confirm_leaving", "")
-        confirmed = int(raw) if raw.isdigit() and len(raw) < 10 else 0
+        # isdigit() alone admits digits int() refuses ("²"); only ASCII digits are a number here.
+        confirmed = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else 0
         try:
             result = apply_import(organisation_slug=organisation.slug, chart=chart, leaving_confirmed=confirmed)
         except LeavingNotConfirmed as unconfirmed:
@@ -97,6 +107,13 @@ def preview(request, slug: str, public_id: str):
         else:
             stored.delete()
             plan = result.plan
+            record(
+                AuditAction.CHART_IMPORTED,
+                request=request,
+                organisation=organisation,
+                target=stored.filename,
+                detail={"new": len(plan.new), "changed": len(plan.changed), "left": len(plan.leaving)},
+            )
             messages.success(
                 request,
                 _(

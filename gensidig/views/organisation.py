@@ -12,9 +12,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from gensidig.forms.organisation import SettingsForm
-from gensidig.models import Campaign, Person, Team
+from gensidig.models import AuditAction, Campaign, Person, Team
 from gensidig.services.checklist import first_run_checklist
 
+from .auditing import record
 from .scoping import get_organisation_for_admin
 
 PEOPLE_PER_PAGE = 50
@@ -82,6 +83,12 @@ def settings_page(request, slug: str):
     form = SettingsForm(request.POST or None, instance=organisation)
     if request.method == "POST" and form.is_valid():
         form.save()
+        record(
+            AuditAction.SETTINGS_CHANGED,
+            request=request,
+            organisation=organisation,
+            detail={name: str(form.cleaned_data[name]) for name in form.changed_data},
+        )
         messages.success(request, _("The settings are saved. Rounds already open keep their threshold."))
         return redirect("gensidig:org-settings", slug=organisation.slug)
     return render(

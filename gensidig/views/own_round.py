@@ -13,15 +13,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from gensidig import tasks
 from gensidig.forms.own_round import DEFAULT_DAYS, DEFAULT_TIME, ClosingTimeFields, ExtendForm, OwnRoundForm
-from gensidig.models import Round, Team
+from gensidig.models import AuditAction, Round, Team
 from gensidig.models.choices import Language, RoundStatus
+from gensidig.services.jobs import soon
 from gensidig.services.mail import outbox
 from gensidig.services.mail.preview import previews
 from gensidig.services.survey.own_round import campaign_in_the_way, extend_round, open_own_round, remind_now
 from gensidig.services.survey.rounds import RoundError
 
 from . import chief
+from .auditing import record
 from .scoping import get_round_for_user, teams_for_user
 
 
@@ -72,7 +75,11 @@ def round_new(request, public_id: str):
                     form.add_error(None, str(error))
                     status = 400
                 else:
+                    soon(tasks.send_mail)  # the invitations, now rather than at the next minute
                     invited = round_.leaders_invited
+                    record(
+                        AuditAction.ROUND_OPENED, request=request, round_=round_, detail={"leaders invited": invited}
+                    )
                     messages.success(
                         request,
                         ngettext(
@@ -161,9 +168,11 @@ def round_remind(request, public_id: str):
     if round_ is not None:
         try:
             remind_now(round_=round_)
+            soon(tasks.send_mail)
         except RoundError as error:
             messages.error(request, str(error))
         else:
+            record(AuditAction.REMINDER_SENT, request=request, round_=round_)
             messages.success(
                 request,
                 _(
@@ -184,6 +193,8 @@ def round_resend(request, public_id: str):
             messages.error(request, _("The round is closed; its links can no longer be used."))
         else:
             queued = outbox.resend_failed(rounds=[round_])
+            soon(tasks.send_mail)
+            record(AuditAction.ROUND_CHANGED, request=request, round_=round_, detail={"invitations sent again": queued})
             messages.success(
                 request,
                 ngettext(
@@ -210,6 +221,12 @@ def round_extend(request, public_id: str):
         except RoundError as error:
             form.add_error(None, str(error))
         else:
+            record(
+                AuditAction.ROUND_CHANGED,
+                request=request,
+                round_=round_,
+                detail={"change": "closes later", "closes": str(round_.closes_at)},
+            )
             messages.success(
                 request,
                 _("The round now closes on %(date)s.")

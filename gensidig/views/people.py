@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from gensidig.forms.people import DeactivateForm, PersonForm, ReactivateForm, show_rejection
-from gensidig.models import Organisation, Person, Team
+from gensidig.models import AuditAction, Organisation, Person, Team
 from gensidig.services.organisation import people_export
 from gensidig.services.organisation.chart_edits import ChangeRejected
 from gensidig.services.organisation.people import (
@@ -27,6 +27,7 @@ from gensidig.services.organisation.people import (
     reactivate_person,
 )
 
+from .auditing import record
 from .scoping import get_organisation_for_admin
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -70,6 +71,13 @@ def person_new(request, slug: str):
         except ChangeRejected as rejected:
             show_rejection(form, rejected)
         else:
+            record(
+                AuditAction.PERSON_CHANGED,
+                request=request,
+                organisation=organisation,
+                target=person.email,
+                detail={"change": "added"},
+            )
             messages.success(request, _("%(person)s is added to the org chart.") % {"person": person})
             return redirect(_found(slug, person))
     return page_with_people(request, "gensidig/organisation/person_form.html", {"organisation": organisation}, form)
@@ -88,6 +96,13 @@ def person_edit(request, slug: str, person_id: int):
         except ChangeRejected as rejected:
             show_rejection(form, rejected)
         else:
+            record(
+                AuditAction.PERSON_CHANGED,
+                request=request,
+                organisation=organisation,
+                target=person.email,
+                detail={"change": "edited", "fields": form.changed_data},
+            )
             messages.success(request, _("The changes to %(person)s are saved.") % {"person": person})
             return redirect(_found(slug, person))
     context = {
@@ -112,6 +127,13 @@ def person_deactivate(request, slug: str, person_id: int):
         except ChangeRejected as rejected:
             show_rejection(form, rejected)
         else:
+            record(
+                AuditAction.PERSON_CHANGED,
+                request=request,
+                organisation=organisation,
+                target=person.email,
+                detail={"change": "left"},
+            )
             messages.success(
                 request,
                 _("%(person)s is no longer in the org chart and will not be invited. Their past rounds are kept.")
@@ -140,6 +162,13 @@ def person_reactivate(request, slug: str, person_id: int):
         except ChangeRejected as rejected:
             show_rejection(form, rejected)
         else:
+            record(
+                AuditAction.PERSON_CHANGED,
+                request=request,
+                organisation=organisation,
+                target=person.email,
+                detail={"change": "reactivated"},
+            )
             messages.success(request, _("%(person)s is back in the org chart.") % {"person": person})
             return redirect(_found(slug, person))
     return page_with_people(

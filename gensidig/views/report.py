@@ -9,16 +9,16 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils import translation
 
+from gensidig.models import AuditAction
 from gensidig.services import report_charts
 from gensidig.services.agreements import agreements_by_theme, earlier_agreements
 from gensidig.services.reports import ReportGone, build_report, comments_for
 from gensidig.services.results.trends import course_for
 from gensidig.services.survey.closing import TallyError, close_round
 
-from . import exports
+from .audiences import CHIEF, TEAM, export_links
+from .auditing import audited
 from .scoping import get_round_for_user, get_shared_round_for_leader
-
-CHIEF, TEAM = "chief", "team"
 
 
 def chief_round(request, public_id: str):
@@ -59,7 +59,7 @@ def report_context(round_, audience: str) -> dict:
         "earlier_agreements": earlier_agreements(round_, previous=trend.previous) if trend.previous else {},
         "needs_series": report_charts.needs_series(),
         "mirror_series": report_charts.mirror_series(),
-        "exports": exports.export_links(audience),
+        "exports": export_links(audience),
     }
 
 
@@ -109,20 +109,24 @@ def _theme(request, round_, theme_key: str, audience: str):
 
 
 @login_required
+@audited(AuditAction.REPORT_VIEWED)
 def overview(request, public_id: str):
     return _overview(request, chief_round(request, public_id), CHIEF)
 
 
 @login_required
+@audited(AuditAction.REPORT_VIEWED)
 def theme(request, public_id: str, theme_key: str):
     return _theme(request, chief_round(request, public_id), theme_key, CHIEF)
 
 
 @login_required
+@audited(AuditAction.REPORT_VIEWED, audience="team")
 def team_overview(request, public_id: str):
     return _overview(request, get_shared_round_for_leader(request, public_id), TEAM)
 
 
 @login_required
+@audited(AuditAction.REPORT_VIEWED, audience="team")
 def team_theme(request, public_id: str, theme_key: str):
     return _theme(request, get_shared_round_for_leader(request, public_id), theme_key, TEAM)

@@ -8,9 +8,11 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import translation
 
-from gensidig.models import Campaign, CampaignStatus, RollupParticipation, RollupTheme, Team
+from gensidig.models import AuditAction, Campaign, CampaignStatus, RollupParticipation, RollupTheme, Team
 from gensidig.services.access import rollup_teams_for
 from gensidig.services.survey.instruments import framework_for
+
+from .auditing import audited, note_target
 
 
 @dataclass
@@ -65,12 +67,14 @@ def rollup_start(request, public_id: str):
 
 
 @login_required
+@audited(AuditAction.ROLLUP_VIEWED)
 def rollup(request, public_id: str, team_id: str):
     tree = _tree_for(request, public_id)
     campaign = tree.campaign
     team = Team.objects.filter(public_id=team_id, organisation=campaign.organisation).first()
     if team is None or team.pk not in tree.visible:
         raise Http404
+    note_target(request, organisation=campaign.organisation, target=f"{campaign.name}: {team.name}")
     child_ids = tree.children[team.pk]
     children = list(Team.objects.filter(pk__in=child_ids).order_by("name"))
     themes = {

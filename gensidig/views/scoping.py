@@ -8,6 +8,8 @@ from django.http import Http404
 
 from gensidig.models import Round, Team
 
+from .auditing import note_target
+
 
 def teams_for_user(user):
     if not user.is_authenticated:
@@ -23,7 +25,7 @@ def get_round_for_user(request, public_id: str) -> Round:
     )
     if round_ is None:
         raise Http404
-    return round_
+    return note_target(request, round_=round_)
 
 
 def get_organisation_for_admin(request, slug: str):
@@ -62,4 +64,4 @@ def get_shared_round_for_leader(request, public_id: str) -> Round:
     )
     if round_ is None:
         raise Http404
-    return round_
+    return note_target(request, round_=round_)

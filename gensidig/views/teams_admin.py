@@ -10,11 +10,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from gensidig.forms.people import DissolveTeamForm, RenameTeamForm, TeamForm, show_rejection
-from gensidig.models import Organisation, Team
+from gensidig.models import AuditAction, Organisation, Team
 from gensidig.services.organisation.chart_edits import ChangeRejected
 from gensidig.services.organisation.people import manager_email_of
 from gensidig.services.organisation.team_admin import create_team, dissolve_team, rename_team
 
+from .auditing import record
 from .people import page_with_people
 from .scoping import get_organisation_for_admin
 
@@ -47,6 +48,13 @@ def team_new(request, slug: str):
         except ChangeRejected as rejected:
             show_rejection(form, rejected)
         else:
+            record(
+                AuditAction.TEAM_CHANGED,
+                request=request,
+                organisation=organisation,
+                target=team.name,
+                detail={"change": "formed"},
+            )
             messages.success(request, _("The team “%(team)s” is formed.") % {"team": team.name})
             return redirect("gensidig:org-teams", slug=slug)
     return page_with_people(request, "gensidig/organisation/team_new.html", {"organisation": organisation}, form)
@@ -65,6 +73,13 @@ def team_rename(request, slug: str, public_id: str):
         except ChangeRejected as rejected:
             show_rejection(form, rejected)
         else:
+            record(
+                AuditAction.TEAM_CHANGED,
+                request=request,
+                organisation=organisation,
+                target=team.name,
+                detail={"change": "renamed", "from": old_name},
+            )
             messages.success(request, _("“%(old)s” is now called “%(new)s”.") % {"old": old_name, "new": team.name})
             return redirect("gensidig:org-teams", slug=slug)
     return page_with_people(
@@ -84,6 +99,13 @@ def team_dissolve(request, slug: str, public_id: str):
         except ChangeRejected as rejected:
             show_rejection(form, rejected)
         else:
+            record(
+                AuditAction.TEAM_CHANGED,
+                request=request,
+                organisation=organisation,
+                target=team.name,
+                detail={"change": "dissolved"},
+            )
             messages.success(request, _("The team “%(team)s” is dissolved.") % {"team": team.name})
             return redirect("gensidig:org-teams", slug=slug)
     context = {

@@ -49,6 +49,14 @@ DEMO_ONLY = {
 
 @pytest.fixture
 def world():
+    return build_world()
+
+
+def build_world():
+    """The organisation every access test tries: a closed campaign, a draft, an upload, an agreement.
+
+    A plain function as well as the fixture, so that tests/test_fuzz_endpoints.py can build it once.
+    """
     chart = read_chart(
         data=("email;name;manager_email;unit\n" + "\n".join(";".join(r) for r in CHART)).encode(), filename="a.csv"
     )

@@ -217,7 +217,10 @@ def test_report_pages_run_the_same_number_of_queries_whatever_the_team_size(clie
         client.get(url)  # warm caches of the instrument
         with CaptureQueriesContext(connection) as captured:
             assert client.get(url).status_code == 200
-        query_counts.append(len(captured))
+        # The audit trail's one insert (who read which report) is counted apart from the page's reads.
+        audit = [q for q in captured.captured_queries if "gensidig_auditevent" in q["sql"]]
+        assert len(audit) == 1
+        query_counts.append(len(captured) - len(audit))
         client.logout()
     assert query_counts[0] == query_counts[1], query_counts
     assert query_counts[0] <= 10

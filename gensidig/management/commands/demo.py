@@ -13,15 +13,16 @@ from gensidig.services.demo import DemoLinks, Period, build_demo
 from gensidig.services.mail import demo_outbox
 from gensidig.serving import serve
 
-# The demo's sender: sign-in links within a second of being asked for, and invitations and
-# reminders, all into the demo's outbox (the environment it inherits switches the outbox on).
-SENDER = [sys.executable, "-m", "gensidig", "send-mail", "--loop", "60"]
+# The demo's worker, as production runs it: sign-in links within moments of being asked for,
+# invitations, reminders, scheduled openings and due closes, every e-mail into the demo's outbox
+# (the environment it inherits switches the outbox on).
+WORKER = [sys.executable, "-m", "gensidig", "worker"]
 
 
 class Command(BaseCommand):
     help = (
         "Load (or reload) the demo organisation into the database, print where to look, and serve it, "
-        "with a sender that puts every e-mail in the demo's outbox instead of sending it."
+        "with a worker that puts every e-mail in the demo's outbox instead of sending it."
     )
 
     def add_arguments(self, parser):
@@ -45,7 +46,7 @@ class Command(BaseCommand):
                 return
             call_command("collectstatic", interactive=False, verbosity=0)
             self.stdout.flush()
-            stack.enter_context(running(SENDER))
+            stack.enter_context(running(WORKER))
             serve(host=options["host"], port=options["port"], workers=2)
 
     def _tell(self, demo: DemoLinks, base: str, *, serving: bool) -> None:
@@ -135,7 +136,7 @@ def _site_url(base: str):
 
 
 def _stop_with_parent() -> None:  # pragma: no cover - runs in the child, between fork and exec
-    """On Linux, the sender is stopped if the demo dies without stopping it (kill -9)."""
+    """On Linux, the worker is stopped if the demo dies without stopping it (kill -9)."""
     if sys.platform.startswith("linux"):
         import ctypes
 
@@ -145,7 +146,7 @@ def _stop_with_parent() -> None:  # pragma: no cover - runs in the child, betwee
 
 @contextlib.contextmanager
 def running(command: list[str]):
-    """A process that runs as long as the block (the demo's sender); Ctrl+C reaches the demo, which stops it."""
+    """A process that runs as long as the block (the demo's worker); Ctrl+C reaches the demo, which stops it."""
     process = subprocess.Popen(command, env=os.environ.copy(), start_new_session=True, preexec_fn=_stop_with_parent)  # noqa: S603
     try:
         yield process

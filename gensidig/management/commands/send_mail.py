@@ -30,7 +30,10 @@ class Command(BaseCommand):
             "--loop",
             type=int,
             metavar="SECONDS",
-            help="Run again every SECONDS until stopped (for a systemd service).",
+            help=(
+                "Run again every SECONDS until stopped. Kept for existing scripts: `gensidig worker` runs this "
+                "and every other scheduled job (due closes, retention, erasure of leavers)."
+            ),
         )
         parser.add_argument(
             "--campaign",

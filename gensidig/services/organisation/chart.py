@@ -14,6 +14,7 @@ rounds and invitations refer to them.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -75,6 +76,11 @@ _HEADER_NOISE = str.maketrans("", "", " -_.'’\t")
 # writes such a cell with an apostrophe in front (as Excel itself does), and reading drops it again,
 # so an exported chart imports unchanged.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+# What a chart file may hold: the columns read (any beyond are ignored: a chart has a handful),
+# and how large an XLSX may be unpacked. The number of rows is GENSIDIG_MAX_CHART_ROWS.
+MAX_CHART_COLUMNS = 60
+MAX_XLSX_UNPACKED_BYTES = 100 * 1024 * 1024
 
 SLUG_MAX_LENGTH = Team._meta.get_field("slug").max_length
 TEAM_NAME_MAX_LENGTH = Team._meta.get_field("name").max_length
@@ -152,10 +158,13 @@ def read_chart(*, data: bytes, filename: str) -> Chart:
     English or Danish in any letter case. Blank lines are skipped; every row keeps its line
     number. All problems are collected in `chart.errors`, not just the first.
     """
-    if data.startswith(ZIP_MAGIC) or filename.lower().endswith((".xlsx", ".xlsm")):
-        records = _xlsx_records(data)
-    else:
-        records = _csv_records(data)
+    try:
+        if data.startswith(ZIP_MAGIC) or filename.lower().endswith((".xlsx", ".xlsm")):
+            records = _xlsx_records(data)
+        else:
+            records = _csv_records(data)
+    except TooLarge as too_large:
+        return Chart(errors=[ChartError(None, str(too_large))])
     if records is None:
         return Chart(
             errors=[
@@ -169,6 +178,25 @@ def read_chart(*, data: bytes, filename: str) -> Chart:
             ]
         )
     return _chart_from_records(records)
+
+
+def chart_to_json(chart: Chart) -> dict:
+    """The chart as read, to keep with its upload (rows and errors, with their line numbers)."""
+    return {
+        "rows": [dataclasses.astuple(row) for row in chart.rows],
+        "errors": [[error.line, error.message] for error in chart.errors],
+        "has_title": chart.has_title,
+        "has_language": chart.has_language,
+    }
+
+
+def chart_from_json(kept: dict) -> Chart:
+    return Chart(
+        rows=[ChartRow(*values) for values in kept["rows"]],
+        errors=[ChartError(line, message) for line, message in kept["errors"]],
+        has_title=kept["has_title"],
+        has_language=kept["has_language"],
+    )
 
 
 def _cell_text(value) -> str:
@@ -186,9 +214,37 @@ def unescape_formula(text: str) -> str:
     return text
 
 
+class TooLarge(ValueError):
+    """The file holds more than a chart ever does; the message says what and how much is allowed."""
+
+
+def _too_many_rows() -> TooLarge:
+    return TooLarge(
+        _(
+            "The file has more than %(rows)s rows, more than Gensidig reads. Check that it is the org chart, or ask whoever runs Gensidig for you to raise the limit."
+        )
+        % {"rows": f"{settings.GENSIDIG_MAX_CHART_ROWS:,}".replace(",", ".")}
+    )
+
+
 def _xlsx_records(data: bytes) -> list[tuple[int, list[str]]] | None:
+    """The first sheet's rows, streamed (openpyxl's read-only mode) and stopped at the limits.
+
+    Only the first MAX_CHART_COLUMNS columns are read: one stray cell far to the right (column
+    XFD) would otherwise make every row sixteen thousand cells wide. A workbook that unpacks to
+    more than MAX_XLSX_UNPACKED_BYTES is refused before it is parsed (a zip bomb).
+    """
+    import zipfile
+
     import openpyxl
 
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(entry.file_size for entry in archive.infolist())
+    except zipfile.BadZipFile:
+        return None
+    if unpacked > MAX_XLSX_UNPACKED_BYTES:
+        raise TooLarge(_("The workbook is too large once unpacked. Save the org chart alone as CSV and try again."))
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # a damaged or foreign file can fail in many ways inside openpyxl and zipfile
@@ -199,10 +255,16 @@ def _xlsx_records(data: bytes) -> list[tuple[int, list[str]]] | None:
         sheet = workbook.worksheets[0]
         # Some programs write a wrong sheet size; read what is actually there.
         sheet.reset_dimensions()
-        return [
-            (number, [_cell_text(value) for value in row])
-            for number, row in enumerate(sheet.iter_rows(values_only=True), start=1)
-        ]
+        records = []
+        for number, row in enumerate(sheet.iter_rows(values_only=True, max_col=MAX_CHART_COLUMNS), start=1):
+            if number > settings.GENSIDIG_MAX_CHART_ROWS + 1:
+                raise _too_many_rows()
+            records.append((number, [_cell_text(value) for value in row]))
+        return records
+    except TooLarge:
+        raise
+    except Exception:  # a sheet damaged inside, found only while streaming it
+        return None
     finally:
         workbook.close()
 
@@ -222,6 +284,8 @@ def _csv_records(data: bytes) -> list[tuple[int, list[str]]] | None:
     text = _decode(data)
     if text is None or "\x00" in text:  # UTF-16 or a binary file
         return None
+    if text.count("\n") > settings.GENSIDIG_MAX_CHART_ROWS + 1:
+        raise _too_many_rows()
     header = next((line for line in text.splitlines() if line.strip()), "")
     # Excel honours (and some exports write) a first line "sep=;" naming the delimiter.
     hinted = header.strip().lower().startswith("sep=") and header.strip()[4:5] in DELIMITERS
@@ -234,7 +298,7 @@ def _csv_records(data: bytes) -> list[tuple[int, list[str]]] | None:
             if hinted and any(cell.strip() for cell in record):
                 hinted = False  # the hint is not a row
             else:
-                records.append((line, [unescape_formula(cell.strip()) for cell in record]))
+                records.append((line, [unescape_formula(cell.strip()) for cell in record[:MAX_CHART_COLUMNS]]))
             line = reader.line_num + 1
     except csv.Error:
         return None
