@@ -143,10 +143,11 @@ def purge_audit_trail() -> dict:
 
 @task(priority=DAILY_PRIORITY)
 def clear_expired_sessions() -> dict:
-    """Delete expired staff sessions and sign-in links, and the worker's own finished task rows."""
+    """Delete expired staff sessions and sign-in links, day-old chart uploads, and the worker's own finished task rows."""
     tasks, _ = DBTaskResult.objects.finished().filter(finished_at__lt=timezone.now() - KEEP_FINISHED_TASKS).delete()
     return {
         "sessions": scheduled.clear_expired_sessions(),
         "sign_in_links": scheduled.clear_expired_sign_in_links(),
+        "chart_uploads": scheduled.clear_stale_chart_uploads(),
         "finished_tasks": tasks,
     }

@@ -25,10 +25,14 @@ def is_admin_of(user, organisation: Organisation) -> bool:
 
 
 def led_teams(user) -> QuerySet[Team]:
-    """Teams the user is the chief of (through any of their people, in any organisation)."""
+    """Teams the user is the chief of (through any of their people, in any organisation).
+
+    Only while that person is in the chart: a chief who has left keeps no access to the team's
+    reports (until they come back), though they stay the chief the team's rounds name.
+    """
     if not user.is_authenticated:
         return Team.objects.none()
-    return Team.objects.filter(chief__user=user)
+    return Team.objects.filter(chief__user=user, chief__active=True)
 
 
 def joined_teams(user) -> QuerySet[Team]:
@@ -39,11 +43,15 @@ def joined_teams(user) -> QuerySet[Team]:
 
 
 def shared_rounds(user) -> QuerySet[Round]:
-    """Rounds whose report the chief has shared, where the user was invited as a leader."""
+    """Rounds whose report the chief has shared, where the user was invited as a leader (and is
+    still in the chart: someone who has left no longer reads their old team's reports)."""
     if not user.is_authenticated:
         return Round.objects.none()
     return Round.objects.filter(
-        shared_on__isnull=False, invitations__role=Role.LEADER, invitations__person__user=user
+        shared_on__isnull=False,
+        invitations__role=Role.LEADER,
+        invitations__person__user=user,
+        invitations__person__active=True,
     ).distinct()
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime
 import time
 
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
-from gensidig.models import SignInLink
+from gensidig.models import ChartUpload, SignInLink
 
 DAY_SECONDS = 24 * 60 * 60
+# An uploaded org chart holds every column of the file HR sent (names, addresses, whatever else the
+# payroll export had); it is kept only for the preview and the apply that follows it.
+CHART_UPLOAD_KEPT = datetime.timedelta(days=1)
 
 
 def clear_expired_sessions() -> int:
@@ -24,6 +28,12 @@ def clear_expired_sign_in_links() -> int:
 
     deleted, _ = SignInLink.objects.filter(expires_at__lt=timezone.now()).delete()
     clear_old_hits()
+    return deleted
+
+
+def clear_stale_chart_uploads() -> int:
+    """Delete uploaded org charts older than a day, applied or not; returns how many went."""
+    deleted, _ = ChartUpload.objects.filter(uploaded_at__lt=timezone.now() - CHART_UPLOAD_KEPT).delete()
     return deleted
 
 
@@ -42,4 +52,5 @@ class DailyJobs:
         return [
             f"Cleared {clear_expired_sessions()} expired session(s).",
             f"Cleared {clear_expired_sign_in_links()} expired sign-in link(s).",
+            f"Cleared {clear_stale_chart_uploads()} uploaded org chart(s).",
         ]

@@ -1,12 +1,9 @@
 """Importing the org chart from the web: upload, look at what will change, apply."""
 
-import datetime
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -22,12 +19,11 @@ from gensidig.services.organisation.chart import (
     plan_import,
     read_chart,
 )
+from gensidig.services.scheduled import clear_stale_chart_uploads
 
 from .auditing import record
 from .scoping import get_organisation_for_admin
 
-# An upload waits this long for its preview to be applied, then it is thrown away.
-UPLOAD_KEPT = datetime.timedelta(days=1)
 PREVIEW_ROWS = 50
 
 
@@ -48,7 +44,7 @@ def _column_help() -> list[tuple]:
 @require_http_methods(["GET", "POST"])
 def upload(request, slug: str):
     organisation = get_organisation_for_admin(request, slug)
-    ChartUpload.objects.filter(uploaded_at__lt=timezone.now() - UPLOAD_KEPT).delete()
+    clear_stale_chart_uploads()  # the worker does it daily; here too, so a day-old upload is never previewed
     form = ChartUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         chart_file = form.cleaned_data["chart"]

@@ -289,3 +289,19 @@ def test_the_tasks_results_hold_counts_only_and_finished_ones_are_pruned_after_a
     DBTaskResult.objects.update(finished_at=timezone.now() - datetime.timedelta(days=8))
     tasks.clear_expired_sessions.call()
     assert DBTaskResult.objects.count() == 0 and finished >= len(ALL_JOBS)
+
+
+@pytest.mark.django_db
+def test_the_daily_clean_up_deletes_org_chart_uploads_nobody_applied_after_a_day():
+    """An upload holds every column of HR's payroll export; it must not wait for someone to open the import page."""
+    from gensidig.models import ChartUpload
+    from gensidig.services.access import add_admin
+
+    organisation, hr = add_admin(email="hr@kommune.example", organisation_slug="kommune")
+    old, _fresh = (
+        ChartUpload.objects.create(organisation=organisation, uploaded_by=hr, filename=name, data=b"email;name\n")
+        for name in ("old.csv", "fresh.csv")
+    )
+    ChartUpload.objects.filter(pk=old.pk).update(uploaded_at=timezone.now() - datetime.timedelta(days=1, minutes=1))
+    tasks.clear_expired_sessions.call()
+    assert list(ChartUpload.objects.values_list("filename", flat=True)) == ["fresh.csv"]

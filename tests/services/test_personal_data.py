@@ -158,3 +158,35 @@ def test_leaving_starts_the_clock_and_coming_back_stops_it():
     reactivate_person(organisation=organisation, person=kim, manager_email="top@k.dk")
     kim.refresh_from_db()
     assert kim.active and kim.left_on is None
+
+
+def test_someone_who_left_can_no_longer_read_their_old_teams_reports(client):
+    """A chief who leaves keeps a sign-in until they are erased; it must not keep their team's reports."""
+    from django.urls import reverse
+
+    from gensidig.services.organisation.people import reactivate_person
+
+    team = make_team(leaders=6, threshold=5)
+    round_, links = start_round(team)
+    for link in leader_links(links):
+        answer(link, answers_for(round_, Role.LEADER, 4))
+    close_round(round_=round_)
+    round_.shared_on = datetime.date.today()
+    round_.save(update_fields=["shared_on"])
+    chief, leader = team.chief, team.memberships.order_by("pk").first().person
+    ensure_login(person=leader)
+    report = reverse("gensidig:report", args=[round_.public_id])
+    shared = reverse("gensidig:team-report", args=[round_.public_id])
+
+    def can_read(person, url):
+        client.force_login(User.objects.get(pk=person.user_id))
+        return client.get(url).status_code == 200
+
+    assert can_read(chief, report) and can_read(leader, shared)
+    for person in (chief, leader):
+        Person.objects.filter(pk=person.pk).update(active=False, left_on=datetime.date.today())
+    assert not can_read(chief, report)
+    assert not can_read(leader, shared)
+    # Coming back gives the access back.
+    reactivate_person(organisation=team.organisation, person=Person.objects.get(pk=chief.pk), manager_email="")
+    assert can_read(chief, report)
