@@ -139,6 +139,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "gensidig.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # HTML compressed only where no BREACH side channel opens (gensidig/compression.py).
+    "gensidig.compression.HtmlCompressionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

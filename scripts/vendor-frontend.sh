@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Re-vendor the front-end packages from the npm registry into the repository.
 # Nothing is loaded from a CDN at run time; these files are committed.
-# Usage: scripts/vendor-frontend.sh   (needs npm and network access to the npm registry)
+# Usage: scripts/vendor-frontend.sh   (needs npm and network access to the npm registry, and
+# fontTools with brotli in the project's virtualenv: `make install-test`; PYTHON=... picks another)
 set -euo pipefail
 
 DKFDS_VERSION=11.2.0
@@ -9,6 +10,11 @@ HTMX_VERSION=2.0.11
 AXE_VERSION=4.14.1
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+python="${PYTHON:-$root/.venv/bin/python}"
+"$python" -c 'import fontTools.subset, brotli' 2>/dev/null || {
+  echo "$python cannot import fontTools and brotli, which cut the fonts down: run make install-test." >&2
+  exit 1
+}
 static="$root/gensidig/static/gensidig/vendor"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -23,15 +29,20 @@ rm -rf "$static/dkfds" && mkdir -p "$static/dkfds/css" "$static/dkfds/js"
 # The source map is not shipped; drop the reference so static file hashing does not look for it.
 sed '/sourceMappingURL/d' "$dk/css/dkfds.min.css" > "$static/dkfds/css/dkfds.min.css"
 sed '/sourceMappingURL/d' "$dk/js/dkfds.min.js" > "$static/dkfds/js/dkfds.min.js"
-grep -o 'url([^)]*)' "$dk/css/dkfds.min.css" | sed -e 's/^url(//' -e 's/)$//' -e 's/[?#].*//' -e "s/[\"']//g" \
+# IBM Plex Sans, cut down to the faces and characters the pages use, WOFF2 only, under a name of
+# its own (Plex is reserved to the original); the CSS's @font-face rules are rewritten to match.
+fonts="$static/dkfds/fonts/GensidigSans"
+"$python" "$root/scripts/subset-fonts.py" --source "$dk/fonts/IBMPlexSans/complete/woff2" \
+  --css "$static/dkfds/css/dkfds.min.css" --out "$fonts"
+cp "$dk/fonts/IBMPlexSans/complete/woff2/license.txt" "$fonts/OFL-license.txt"
+grep -o 'url([^)]*)' "$static/dkfds/css/dkfds.min.css" | sed -e 's/^url(//' -e 's/)$//' -e 's/[?#].*//' -e "s/[\"']//g" \
   | sort -u | while read -r ref; do
-    case "$ref" in data:*) continue ;; esac
+    case "$ref" in data:*|../fonts/GensidigSans/*) continue ;; esac
     rel="${ref#../}"
     mkdir -p "$static/dkfds/$(dirname "$rel")"
     cp "$dk/$rel" "$static/dkfds/$rel"
   done
 cp "$dk/LICENSE.md" "$static/dkfds/LICENSE.md"
-cp "$dk/fonts/IBMPlexSans/complete/woff2/license.txt" "$static/dkfds/fonts/IBMPlexSans/OFL-license.txt" 2>/dev/null || true
 
 # htmx: progressive enhancement only; every page works without it.
 rm -rf "$static/htmx" && mkdir -p "$static/htmx"

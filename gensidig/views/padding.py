@@ -18,6 +18,8 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
+from gensidig.compression import keep_uncompressed
+
 logger = logging.getLogger(__name__)
 
 # Room for what the worst case cannot foresee exactly (the digits of a count in an error).
@@ -63,7 +65,7 @@ def pad(response: HttpResponse, size: int) -> HttpResponse:
     comment = OPEN + b" " * filler + CLOSE
     end = body.rfind(b"</body>")
     response.content = body[:end] + comment + body[end:] if end >= 0 else body + comment
-    return response
+    return keep_uncompressed(response)
 
 
 def forget_bounds() -> None:
