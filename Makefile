@@ -35,10 +35,17 @@ test: install-test
 	scripts/run-tests.sh
 
 ## Submission throughput against a one-row-insert baseline, on SQLite and PostgreSQL;
-## then the downloads of a closed round (PDF, XLSX, CSV) against its HTML report page.
+## then the downloads of a closed round (PDF, XLSX, CSV), and its report page against the one-row insert;
+## then HR's and chiefs' pages at 500 and at 20,000 people;
+## then the bytes a browser moves for the answer form (first and repeat visit) and the report.
+## then launching a campaign of 5,000 people and sending its invitations, against issue 12's targets.
 bench: install-test
 	$(PY) benchmarks/submit_throughput.py
 	$(PY) benchmarks/exports.py
+	$(PY) benchmarks/report_latency.py
+	$(PY) benchmarks/page_scale.py
+	$(PY) benchmarks/page_weight.py
+	$(PY) benchmarks/org_scale.py --only-send
 
 lint: install-test
 	$(VENV)/bin/ruff check .

@@ -6,17 +6,30 @@ path and `from common import ...` finds this module.
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import http.client
+import json
+import math
 import os
+import secrets
+import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
+import tempfile
+import time
+import traceback
 import urllib.parse
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 HOST = "127.0.0.1"
+# A helper process prints its result as one line that starts with this, followed by JSON.
+DATA_MARKER = "GENSIDIG-BENCH-JSON "
 LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -80,6 +93,29 @@ def caller_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in APP_ENV_VARS}
 
 
+def app_env(
+    *, data_dir: Path, static_root: Path, site_url: str, database_url: str | None, **extra: str
+) -> dict[str, str]:
+    """The environment a benchmark's app process runs with: production settings (DEBUG off), fresh
+    secrets, `data_dir` as its data folder, SQLite there unless `database_url` is given; `extra`
+    adds or overrides settings."""
+    env = caller_env()
+    env.update(
+        GENSIDIG_DATA_DIR=str(data_dir),
+        STATIC_ROOT=str(static_root),
+        SECRET_KEY=secrets.token_urlsafe(50),
+        GENSIDIG_BALLOT_KEY=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("="),
+        SITE_URL=site_url,
+        DEBUG="false",
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+        **extra,
+    )
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return env
+
+
 def add_database_arguments(parser, *, default_postgres_url: str) -> None:
     parser.add_argument("--databases", default="sqlite,postgres", help="Comma-separated: sqlite, postgres.")
     parser.add_argument(
@@ -106,6 +142,61 @@ def limit_run_time(max_seconds: int) -> None:
     signal.signal(signal.SIGALRM, give_up)
     signal.signal(signal.SIGTERM, give_up)
     signal.alarm(max_seconds)
+
+
+def each_database(args) -> Iterator[tuple[str, Postgres | None]]:
+    """The databases of --databases in turn, as (kind, None for SQLite or the PostgreSQL database).
+
+    --postgres-url is checked at once (a wrong one fails before anything runs); an unreachable
+    PostgreSQL is skipped with a message when its turn comes, or fails the run with --require-postgres.
+    """
+    target = Postgres.from_url(args.postgres_url) if "postgres" in args.databases else None
+
+    def databases() -> Iterator[tuple[str, Postgres | None]]:
+        for kind in args.databases:
+            if kind != "postgres":
+                yield kind, None
+            elif usable_postgres(target, required=args.require_postgres):
+                yield kind, target
+
+    return databases()
+
+
+def fresh_database(cleanup: contextlib.ExitStack, *, prefix: str, postgres: Postgres | None) -> tuple[str, Path]:
+    """Announce the database to be measured and give it a new, empty data folder (and, for
+    PostgreSQL, a new database); both are removed when `cleanup` closes. Returns its title and the folder."""
+    title = "SQLite" if postgres is None else f"PostgreSQL (database {postgres.name})"
+    print(f"\n== {title}", flush=True)
+    data_dir = Path(tempfile.mkdtemp(prefix=f"{prefix}-"))
+    cleanup.callback(shutil.rmtree, data_dir, ignore_errors=True)
+    if postgres:
+        postgres.create()
+        cleanup.callback(postgres.drop)
+    return title, data_dir
+
+
+def finish(run: Callable[[], int], *, stopped: str) -> int:
+    """Run a benchmark's body and turn how it ended into the exit status: its own when it ends, 2
+    when it could not finish, 130 when interrupted (`stopped` names what was stopped then)."""
+    try:
+        return run()
+    except (BenchmarkFailed, OverallTimeout) as exc:
+        print(f"\nThe benchmark could not finish: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"\nInterrupted; {stopped} and the temporary data removed.", file=sys.stderr)
+        return 130
+    finally:
+        signal.alarm(0)
+
+
+def exit_status(reports, problem: str) -> int:
+    """0 when every database's report passed; else 1, after saying on which ones (`problem`: what failed)."""
+    failed = [report.title for report in reports if report.failed]
+    if failed:
+        print(f"{problem} on: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def usable_postgres(postgres: Postgres, *, required: bool) -> bool:
@@ -177,6 +268,147 @@ def run_command(command: list[str], *, env: dict[str, str], timeout: float, stdi
 
 def gensidig_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "gensidig", *args]
+
+
+def run_helper(argv: list[str], helpers: dict[str, Callable[[], None]]) -> int | None:
+    """When the first argument names one of a script's helpers, run it and return its exit status
+    (1, with the traceback, when it fails); otherwise None, for the script to run as the benchmark."""
+    if not argv or argv[0] not in helpers:
+        return None
+    try:
+        helpers[argv[0]]()
+    except Exception:
+        traceback.print_exc()
+        return 1
+    return 0
+
+
+def helper_command(script: str, *args: str) -> list[str]:
+    """The command that runs one of `script`'s helpers (its first argument names it) with this Python."""
+    return [sys.executable, str(Path(script).resolve()), *args]
+
+
+def helper_output(output: str) -> dict:
+    """The result a helper printed (the line after DATA_MARKER)."""
+    for line in output.splitlines():
+        if line.startswith(DATA_MARKER):
+            return json.loads(line[len(DATA_MARKER) :])
+    raise BenchmarkFailed(f"the helper printed no result:\n{output}")
+
+
+def stream_helper(
+    script: str,
+    name: str,
+    spec: dict,
+    *,
+    env: dict[str, str],
+    cleanup: contextlib.ExitStack,
+    on_line: Callable[[str], None],
+) -> dict:
+    """Run `script`'s long helper `name` in its own session with `spec` as JSON on its input; hand
+    every line it prints to `on_line` as it comes (progress), and return its result (the DATA_MARKER line).
+
+    Its errors go to helper.log in the data folder; `cleanup` stops it and what it started, however
+    the run ends."""
+    log_path = Path(env["GENSIDIG_DATA_DIR"]) / "helper.log"
+    with log_path.open("wb") as log:
+        helper = subprocess.Popen(
+            helper_command(script, name),
+            env=env,
+            cwd=env["GENSIDIG_DATA_DIR"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            start_new_session=True,
+        )
+    cleanup.callback(stop_process_group, helper)
+    helper.stdin.write(json.dumps(spec))
+    helper.stdin.close()
+    result = None
+    for line in helper.stdout:
+        if line.startswith(DATA_MARKER):
+            result = json.loads(line[len(DATA_MARKER) :])
+        else:
+            on_line(line)
+    helper.wait()
+    if helper.returncode != 0 or result is None:
+        raise BenchmarkFailed(f"the helper failed ({helper.returncode}):\n{tail(log_path)}")
+    return result
+
+
+@contextlib.contextmanager
+def production_server(env: dict[str, str], *, port: int, workers: int, log_path: Path) -> Iterator[str]:
+    """`gensidig serve` (gunicorn sync workers) on 127.0.0.1:port until the block ends, however it
+    ends; yields its base URL once /healthz/ answers."""
+    command = gensidig_command("serve", "--host", HOST, "--port", str(port))
+    command += ["--workers", str(workers), "--no-collectstatic"]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command, env=env, cwd=env["GENSIDIG_DATA_DIR"], stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        wait_until_healthy(process, port, log_path)
+        yield f"http://{HOST}:{port}"
+    finally:
+        stop_process_group(process)
+
+
+def wait_until_healthy(process: subprocess.Popen, port: int, log_path: Path, timeout: float = 60) -> None:
+    """Wait until the server on `port` says it is healthy; fail when it stops or takes too long."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise BenchmarkFailed(f"the server stopped at start ({process.returncode}):\n{tail(log_path)}")
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            connection = http.client.HTTPConnection(HOST, port, timeout=5)
+            try:
+                connection.request("GET", "/healthz/")
+                response = connection.getresponse()
+                # The body says "ok" and then what it checked (the database).
+                if response.status == 200 and response.read().startswith(b"ok"):
+                    return
+            finally:
+                connection.close()
+        time.sleep(0.2)
+    raise BenchmarkFailed(f"/healthz/ did not answer within {timeout:.0f} s:\n{tail(log_path)}")
+
+
+@contextlib.contextmanager
+def collected_static(env_for: Callable[[Path], dict[str, str]]) -> Iterator[Path]:
+    """The static files collected once (hashed names, as in production) into a temporary folder
+    for every database's server; yields the folder. `env_for(folder)` gives the app's environment."""
+    with tempfile.TemporaryDirectory(prefix="gensidig-bench-static-") as static_dir:
+        env = env_for(Path(static_dir))
+        run_command(gensidig_command("collectstatic", "--no-input", "-v", "0"), env=env, timeout=300)
+        yield Path(env["STATIC_ROOT"])
+
+
+def percentile_ms(seconds: list[float], percent: int) -> float:
+    """The `percent` percentile of durations in seconds, in milliseconds (inclusive method; NaN for none)."""
+    if len(seconds) < 2:
+        return seconds[0] * 1000 if seconds else math.nan
+    return statistics.quantiles(seconds, n=100, method="inclusive")[percent - 1] * 1000
+
+
+def nearest_rank(values: list[float], share: float) -> float:
+    """The value `share` of the way up the sorted values (the nearest one; 0.9 gives the 90th percentile)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+class Statements:
+    """Counts the SQL statements (and the writes among them) a Django connection runs, as
+    `connection.execute_wrapper(Statements())`."""
+
+    def __init__(self):
+        self.total = self.writes = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.total += 1
+        if sql.lstrip().split(None, 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}:
+            self.writes += 1
+        return execute(sql, params, many, context)
 
 
 def versions(*packages: str) -> str:

@@ -30,7 +30,6 @@ writes, a failed mail), 2 when it could not run. Traffic goes only to 127.0.0.1.
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
 import csv
 import importlib.util
@@ -38,42 +37,49 @@ import io
 import json
 import os
 import random
-import secrets
 import select
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-import traceback
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from common import (
     COMMENT_PHRASES,
+    DATA_MARKER,
+    HOST,
     BenchmarkFailed,
-    OverallTimeout,
     Postgres,
+    Statements,
     add_database_arguments,
-    caller_env,
     django_setup,
+    each_database,
+    exit_status,
+    finish,
     free_port,
+    fresh_database,
     gensidig_command,
+    helper_command,
     limit_run_time,
     parse_databases,
     run_command,
+    run_helper,
     stop_process_group,
+    stream_helper,
     tail,
-    usable_postgres,
     versions,
 )
+from common import app_env as common_app_env
 
-HOST = "127.0.0.1"
 DEFAULT_POSTGRES_URL = "postgres://127.0.0.1:5432/gensidig_bench_scale"
-DATA_MARKER = "GENSIDIG-BENCH-JSON "
 STEP_MARKER = "GENSIDIG-BENCH-STEP "
+# Issue 12: launching the campaign, in seconds, and invitations sent to a local SMTP server, per
+# second -- the targets, and main before the work on them.
+LAUNCH_TARGET, LAUNCH_BASELINE = 3, 10.9
+SEND_TARGET, SEND_BASELINE = 400, 55
 ORGANISATION_SLUG = "fjordby"
 ORGANISATION_NAME = "Fjordby Kommune"
 DOMAIN = "fjordby-kommune.example"
@@ -320,20 +326,6 @@ def timed_parts(parts: dict):
             setattr(module, attribute, originals[name])
 
 
-class StatementCounter:
-    """Counts the SQL statements a step runs, and the writes among them (a Django execute wrapper)."""
-
-    def __init__(self):
-        self.queries = 0
-        self.writes = 0
-
-    def __call__(self, execute, sql, params, many, context):
-        self.queries += 1
-        if sql.lstrip()[:6].upper() in {"INSERT", "UPDATE", "DELETE"}:
-            self.writes += 1
-        return execute(sql, params, many, context)
-
-
 @dataclass
 class Step:
     label: str
@@ -357,12 +349,12 @@ class Recorder:
     def step(self, label: str, *, count: int = 0, unit: str = ""):
         from django.db import connection
 
-        step, counter = Step(label, count, unit), StatementCounter()
+        step, counter = Step(label, count, unit), Statements()
         with connection.execute_wrapper(counter):
             started = time.perf_counter()
             yield step
             step.seconds = time.perf_counter() - started
-        step.queries, step.writes = counter.queries, counter.writes
+        step.queries, step.writes = counter.total, counter.writes
         self.add(step)
 
     def add(self, step: Step) -> None:
@@ -372,6 +364,13 @@ class Recorder:
     def check(self, what: str, ok: bool) -> bool:
         self.checks.append((what, bool(ok)))
         return bool(ok)
+
+    def print_result(self) -> None:
+        """Print what was recorded for the parent process (the DATA_MARKER line)."""
+        print(
+            DATA_MARKER
+            + json.dumps({"steps": [s.__dict__ for s in self.steps], "checks": self.checks, "counts": self.counts})
+        )
 
 
 WARM_UP_CSV = "E-mail;Navn;Leders e-mail;Enhed\r\nA@x.example;A;;X\r\nb@x.example;B;a@x.example;X\r\n"
@@ -515,7 +514,7 @@ def helper_run() -> None:
     )
     from gensidig.models.choices import Role
     from gensidig.services.campaigns import create_campaign, launch_campaign
-    from gensidig.services.mail.outbox import send_invitations
+    from gensidig.services.mail.outbox import SendReport, send_invitations
     from gensidig.services.organisation.chart import apply_import, plan_import, read_chart
     from gensidig.services.survey.instruments import current_instrument
 
@@ -587,7 +586,9 @@ def helper_run() -> None:
     invitations = Invitation.objects.filter(round__campaign=campaign).count()
     queued = InvitationMail.objects.filter(invitation__round__campaign=campaign, status=MailStatus.PENDING).count()
     round_keys = RoundKey.objects.filter(round__campaign=campaign).count()
-    step.note = f"{invitations / step.seconds:,.0f} invitations/s" if step.seconds else ""
+    step.note = (
+        f"{invitations / step.seconds:,.0f} invitations/s; " if step.seconds else ""
+    ) + f"target: under {LAUNCH_TARGET} s; baseline {LAUNCH_BASELINE} s (issue 12)"
     record.counts.update(rounds=len(rounds), invitations=invitations, queued=queued, round_keys=round_keys)
     record.check(
         f"launched: {len(rounds):,} rounds, {invitations:,} invitations, {queued:,} queued e-mails",
@@ -601,11 +602,50 @@ def helper_run() -> None:
         if done == target:
             marks["target"] = time.perf_counter()
 
+    senders, workers = spec["senders"], spec["workers"]
+    send_options = {"senders": senders} if senders is not None else {}
+    from django.conf import settings
+
+    how = f"{senders or getattr(settings, 'GENSIDIG_MAIL_SENDERS', 1)} sender(s)"
+    if workers > 1:
+        how = f"{workers} worker processes x {how}"
+    # Worker processes are started (Django set up, connections open) before the clock starts, as
+    # a worker that is already running would be.
+    pool = [SendWorker(campaign.pk, senders) for _ in range(workers)] if workers > 1 else []
+    profiler = None
+    if spec["profile_send"]:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.0005)
+        profiler.start()
+    cpu = time.process_time()
     with record.step(
-        f"send all {invitations:,} invitations (send_invitations)", count=invitations, unit="mails"
+        f"send all {invitations:,} invitations (send_invitations, {how})", count=invitations, unit="mails"
     ) as step:
         marks["start"] = time.perf_counter()
-        report = send_invitations(campaign=campaign, progress=progress)
+        if pool:
+            for worker in pool:
+                worker.go()
+            report = SendReport()
+            for worker in pool:
+                done = worker.result()
+                report.sent += done["sent"]
+                report.failed += done["failed"]
+                report.connection_error = report.connection_error or done["connection_error"]
+            report.remaining = InvitationMail.objects.filter(
+                invitation__round__campaign=campaign, status=MailStatus.PENDING
+            ).count()
+        else:
+            report = send_invitations(campaign=campaign, progress=progress, **send_options)
+    cpu = time.process_time() - cpu + sum(worker.cpu for worker in pool)
+    if profiler is not None:
+        profiler.stop()
+        Path(spec["profile_send"]).write_text(profiler.output_text(unicode=True, show_all=False))
+    step.note = (
+        f"target: at least {SEND_TARGET} mails/s; baseline {SEND_BASELINE} mails/s (issue 12, one sender); "
+        f"senders' CPU {cpu:.1f} s = {1000 * cpu / invitations:.2f} ms a mail"
+        + ("; statements are counted in the calling thread only" if how != "1 sender(s)" else "")
+    )
     if "target" in marks:
         seconds = marks["target"] - marks["start"]
         record.add(Step(f"  of which the first {target:,}", target, "mails", seconds))
@@ -628,6 +668,11 @@ def helper_run() -> None:
     print(STEP_MARKER + json.dumps({"sent": True}), flush=True)  # the parent asks its server now
     if smtp is not None:
         record.counts["smtp"] = json.dumps(smtp[1].counts())
+    if spec["only_send"]:
+        if smtp is not None:
+            smtp[0].stop()
+        record.print_result()
+        return
 
     # Preparation for closing, not part of the requirement: a share of leaders and chiefs answer,
     # at service level, with varied values and a comment from about one leader in three.
@@ -671,38 +716,78 @@ def helper_run() -> None:
     )
     if smtp is not None:
         smtp[0].stop()
-    print(
-        DATA_MARKER
-        + json.dumps({"steps": [s.__dict__ for s in record.steps], "checks": record.checks, "counts": record.counts})
-    )
+    record.print_result()
 
 
-HELPERS = {"_run": helper_run, "_smtp": helper_smtp}
+class SendWorker:
+    """A worker process that sends a campaign's invitations when told to (`_send`), as a second worker would."""
+
+    def __init__(self, campaign_id: int, senders: int | None):
+        self.process = subprocess.Popen(
+            helper_command(__file__, "_send"),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.process.stdin.write(json.dumps({"campaign": campaign_id, "senders": senders}) + "\n")
+        self.process.stdin.flush()
+        if read_line(self.process.stdout, 60).strip() != "READY":
+            raise BenchmarkFailed("a sending worker did not start")
+        self.cpu = 0.0
+
+    def go(self) -> None:
+        self.process.stdin.write("go\n")
+        self.process.stdin.close()
+
+    def result(self) -> dict:
+        line = read_line(self.process.stdout, 600)
+        self.process.wait(30)
+        if not line:
+            raise BenchmarkFailed("a sending worker failed")
+        done = json.loads(line)
+        self.cpu = done["cpu"]
+        return done
+
+
+def helper_send() -> None:
+    """One worker process: send a campaign's invitations on "go", print what it did and its CPU time."""
+    spec = json.loads(sys.stdin.readline())
+    django_setup()
+    from django.db import connection
+
+    from gensidig.models import Campaign
+    from gensidig.services.mail.outbox import send_invitations
+
+    campaign = Campaign.objects.get(pk=spec["campaign"])
+    connection.ensure_connection()
+    print("READY", flush=True)
+    sys.stdin.readline()
+    started = time.process_time()
+    options = {"senders": spec["senders"]} if spec["senders"] is not None else {}
+    report = send_invitations(campaign=campaign, **options)
+    done = {"sent": report.sent, "failed": report.failed, "connection_error": report.connection_error}
+    print(json.dumps(done | {"cpu": time.process_time() - started}), flush=True)
+
+
+HELPERS = {"_run": helper_run, "_smtp": helper_smtp, "_send": helper_send}
 
 
 # --- Processes and databases ---------------------------------------------------------------------
 
 
 def app_env(*, data_dir: Path, smtp_port: int, database_url: str | None) -> dict[str, str]:
-    env = caller_env()
-    env.update(
-        GENSIDIG_DATA_DIR=str(data_dir),
-        STATIC_ROOT=str(data_dir / "static"),
-        SECRET_KEY=secrets.token_urlsafe(50),
-        GENSIDIG_BALLOT_KEY=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("="),
-        SITE_URL="http://127.0.0.1:8000",  # only written into the e-mails
-        DEBUG="false",
-        LOG_LEVEL="WARNING",
-        PYTHONUNBUFFERED="1",
+    """The app's settings for the helper: e-mail goes to the counting SMTP server on `smtp_port`."""
+    return common_app_env(
+        data_dir=data_dir,
+        static_root=data_dir / "static",
+        site_url="http://127.0.0.1:8000",  # only written into the e-mails
+        database_url=database_url,
         EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
         EMAIL_HOST=HOST,
         EMAIL_PORT=str(smtp_port),
         EMAIL_TIMEOUT="30",
         DEFAULT_FROM_EMAIL="Gensidig <gensidig@fjordby-kommune.example>",
     )
-    if database_url:
-        env["DATABASE_URL"] = database_url
-    return env
 
 
 def read_line(stream, timeout: float) -> str:
@@ -719,7 +804,7 @@ class SmtpProcess:
         self.log_path = log_path
         with log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, str(Path(__file__).resolve()), "_smtp", str(port)],
+                helper_command(__file__, "_smtp", str(port)),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=log,
@@ -766,14 +851,8 @@ class DatabaseReport:
 
 
 def bench_database(kind: str, args, chart: OrgChart, files: dict[str, Path], postgres: Postgres | None):
-    title = "SQLite" if postgres is None else f"PostgreSQL (database {postgres.name})"
-    print(f"\n== {title}", flush=True)
     with contextlib.ExitStack() as cleanup:
-        data_dir = Path(tempfile.mkdtemp(prefix=f"gensidig-bench-scale-{kind}-"))
-        cleanup.callback(shutil.rmtree, data_dir, ignore_errors=True)
-        if postgres:
-            postgres.create()
-            cleanup.callback(postgres.drop)
+        title, data_dir = fresh_database(cleanup, prefix=f"gensidig-bench-scale-{kind}", postgres=postgres)
         smtp_port = free_port()
         env = app_env(data_dir=data_dir, smtp_port=smtp_port, database_url=postgres.url if postgres else None)
         started = time.monotonic()
@@ -797,35 +876,23 @@ def bench_database(kind: str, args, chart: OrgChart, files: dict[str, Path], pos
             "answer_seconds": args.answer_seconds,
             "smtp_port": smtp_port,
             "smtp_in_process": args.smtp_in_process,
+            "senders": args.senders,
+            "workers": args.workers,
+            "only_send": args.only_send,
+            "profile_send": str(args.profile_send.resolve()) if args.profile_send else "",
         }
-        log_path = data_dir / "helper.log"
-        with log_path.open("wb") as log:
-            helper = subprocess.Popen(
-                [sys.executable, str(Path(__file__).resolve()), "_run"],
-                env=env,
-                cwd=data_dir,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=log,
-                text=True,
-                start_new_session=True,
-            )
-        cleanup.callback(stop_process_group, helper)
-        helper.stdin.write(json.dumps(spec))
-        helper.stdin.close()
-        result, server_after_send = None, None
-        for line in helper.stdout:
+        server_after_send = None
+
+        def progress(line: str) -> None:
+            nonlocal server_after_send
             if line.startswith(STEP_MARKER):
                 step = json.loads(line[len(STEP_MARKER) :])
                 if step.get("sent") and smtp is not None:
                     server_after_send = smtp.counts()
                 elif "label" in step:
                     print(f"   {step['label']}: {step['seconds']:.2f} s", flush=True)
-            elif line.startswith(DATA_MARKER):
-                result = json.loads(line[len(DATA_MARKER) :])
-        helper.wait()
-        if helper.returncode != 0 or result is None:
-            raise BenchmarkFailed(f"the helper failed ({helper.returncode}):\n{tail(log_path)}")
+
+        result = stream_helper(__file__, "_run", spec, env=env, cleanup=cleanup, on_line=progress)
 
         counts, checks = result["counts"], [tuple(c) for c in result["checks"]]
         if smtp is not None:
@@ -881,11 +948,12 @@ def table(report: DatabaseReport, generated: float) -> str:
         f"mail: {c['sent']:,} sent, {c['failed']} failed; the server took {c['smtp_megabytes']} MB "
         f"and used CPU: {c['smtp_cpu']}"
     )
-    lines.append(
-        f"close: {c['answered']:,} answers; leaders' item figures shown {c['item_rows_shown']:,} of "
-        f"{c['item_rows']:,}, roll-ups shown {c['rollup_rows_shown']:,} of {c['rollup_rows']:,}, "
-        f"{c['participation_rows']:,} participation rows"
-    )
+    if "answered" in c:
+        lines.append(
+            f"close: {c['answered']:,} answers; leaders' item figures shown {c['item_rows_shown']:,} of "
+            f"{c['item_rows']:,}, roll-ups shown {c['rollup_rows_shown']:,} of {c['rollup_rows']:,}, "
+            f"{c['participation_rows']:,} participation rows"
+        )
     if "follow_up_left" in c:
         lines.append(
             f"follow-up: {c['follow_up_left']:,} leaders left; {c['follow_up_coarsened']:,} team figures shown to "
@@ -895,6 +963,14 @@ def table(report: DatabaseReport, generated: float) -> str:
     for what, ok in report.checks:
         lines.append(f"check: {what}: {'OK' if ok else 'FAILED'}")
     return "\n".join(lines)
+
+
+def add_answer_arguments(parser, *, seconds: float, seconds_help: str) -> None:
+    """The options of `answer_share`: the share of leaders and chiefs who answer, and for how long at most."""
+    parser.add_argument(
+        "--answer-share", type=float, default=0.6, help="Share of leaders and chiefs who answer (default 0.6)."
+    )
+    parser.add_argument("--answer-seconds", type=float, default=seconds, help=seconds_help)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -907,17 +983,27 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default="utf-8-sig",
         help="How the chart file is saved (default utf-8-sig, as Danish Excel's CSV UTF-8); the other is read too.",
     )
-    parser.add_argument(
-        "--answer-share", type=float, default=0.6, help="Share of leaders and chiefs who answer (default 0.6)."
-    )
-    parser.add_argument(
-        "--answer-seconds", type=float, default=300, help="The most the answering may take (default 300)."
-    )
+    add_answer_arguments(parser, seconds=300, seconds_help="The most the answering may take (default 300).")
     parser.add_argument(
         "--smtp-in-process",
         action="store_true",
         help="Run the SMTP server in a thread of the sending process instead of a process of its own.",
     )
+    parser.add_argument(
+        "--senders",
+        type=int,
+        help="Senders working through the outbox at once (default: GENSIDIG_MAIL_SENDERS); 1 is the baseline's one sender.",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="Worker processes sending at once, each with its own senders (default 1: the benchmark's own process).",
+    )
+    parser.add_argument(
+        "--only-send", action="store_true", help="Stop after sending the invitations (no answers, no closing)."
+    )
+    parser.add_argument("--profile-send", type=Path, help="Profile the send step (pyinstrument) into this text file.")
     parser.add_argument("--csv-out", type=Path, help="Also save the generated chart file here.")
     parser.add_argument("--max-seconds", type=int, default=1800, help="Seconds the whole run may take (default 1800).")
     parser.add_argument("--seed", type=int, default=1, help="Seed for the chart and the answers (default 1).")
@@ -927,19 +1013,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("--people must be at least 100")
     if not 0 <= args.answer_share <= 1:
         parser.error("--answer-share must be between 0 and 1")
+    if (args.senders is not None and args.senders < 1) or args.workers < 1:
+        parser.error("--senders and --workers must be at least 1")
     if args.max_seconds < 1 or args.answer_seconds < 0:
         parser.error("--max-seconds must be at least 1 and --answer-seconds not negative")
     return args
 
 
 def main(argv: list[str]) -> int:
-    if argv and argv[0] in HELPERS:
-        try:
-            HELPERS[argv[0]]()
-        except Exception:
-            traceback.print_exc()
-            return 1
-        return 0
+    if (status := run_helper(argv, HELPERS)) is not None:
+        return status
     args = parse_args(argv)
     if importlib.util.find_spec("gensidig") is None or importlib.util.find_spec("aiosmtpd") is None:
         print("gensidig and aiosmtpd must be importable: run with the project's virtualenv.", file=sys.stderr)
@@ -952,8 +1035,9 @@ def main(argv: list[str]) -> int:
         flush=True,
     )
     reports: list[DatabaseReport] = []
-    try:
-        postgres_target = Postgres.from_url(args.postgres_url) if "postgres" in args.databases else None
+
+    def run() -> int:
+        databases = each_database(args)
         with tempfile.TemporaryDirectory(prefix="gensidig-bench-scale-chart-") as chart_dir:
             started = time.perf_counter()
             chart = make_chart(args.people, args.seed)
@@ -970,28 +1054,12 @@ def main(argv: list[str]) -> int:
                 f"direct reports: {chart.describe_reports()}",
                 flush=True,
             )
-            for kind in args.databases:
-                postgres = None
-                if kind == "postgres":
-                    postgres = postgres_target
-                    if not usable_postgres(postgres, required=args.require_postgres):
-                        continue
+            for kind, postgres in databases:
                 reports.append(bench_database(kind, args, chart, files, postgres))
                 print(f"\n{table(reports[-1], generated)}", flush=True)
-    except (BenchmarkFailed, OverallTimeout) as exc:
-        print(f"\nThe benchmark could not finish: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("\nInterrupted; the helpers were stopped and the temporary data removed.", file=sys.stderr)
-        return 130
-    finally:
-        signal.alarm(0)
+        return 0
 
-    failed = [r.title for r in reports if r.failed]
-    if failed:
-        print(f"A check failed on: {', '.join(failed)}", file=sys.stderr)
-        return 1
-    return 0
+    return finish(run, stopped="the helpers were stopped") or exit_status(reports, "A check failed")
 
 
 if __name__ == "__main__":

@@ -30,44 +30,40 @@ the figures as JSON. Traffic goes only to 127.0.0.1; the run is bounded by ``--m
 from __future__ import annotations
 
 import argparse
-import base64
-import contextlib
-import http.client
 import importlib.util
 import json
 import os
 import re
 import secrets
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from common import (
     COMMENT_PHRASES,
-    BenchmarkFailed,
-    OverallTimeout,
-    caller_env,
+    DATA_MARKER,
+    HOST,
+    app_env,
     django_setup,
+    finish,
     free_port,
     gensidig_command,
+    helper_command,
+    helper_output,
     limit_run_time,
+    production_server,
     run_command,
-    stop_process_group,
-    tail,
+    run_helper,
     versions,
 )
 
-HOST = "127.0.0.1"
 KB = 1024
 FIRST_VISIT_GOAL = 100 * KB
 REPEAT_VISIT_GOAL = 10 * KB
-DATA_MARKER = "GENSIDIG-BENCH-JSON "
 CHIEF_PASSWORD = secrets.token_urlsafe(16)
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -142,69 +138,6 @@ def helper_make_data() -> None:
 
 
 HELPERS = {"_make-data": helper_make_data}
-
-
-# --- The server -----------------------------------------------------------------------------------
-
-
-def app_env(*, data_dir: Path, static_root: Path, port: int) -> dict[str, str]:
-    env = caller_env()
-    env.update(
-        GENSIDIG_DATA_DIR=str(data_dir),
-        STATIC_ROOT=str(static_root),
-        SECRET_KEY=secrets.token_urlsafe(50),
-        SITE_URL=f"http://{HOST}:{port}",
-        GENSIDIG_BALLOT_KEY=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("="),
-        DEBUG="false",
-        LOG_LEVEL="WARNING",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-def run_app(env: dict[str, str], *args: str, timeout: float, stdin: str | None = None) -> str:
-    command = [sys.executable, str(Path(__file__).resolve()), *args] if args[0] in HELPERS else gensidig_command(*args)
-    return run_command(command, env=env, timeout=timeout, stdin=stdin)
-
-
-def helper_output(output: str) -> dict:
-    for line in output.splitlines():
-        if line.startswith(DATA_MARKER):
-            return json.loads(line[len(DATA_MARKER) :])
-    raise BenchmarkFailed(f"the helper printed no result:\n{output}")
-
-
-@contextlib.contextmanager
-def production_server(env: dict[str, str], *, port: int, log_path: Path) -> Iterator[str]:
-    """`gensidig serve` on 127.0.0.1:port until the block ends, however it ends; yields its base URL."""
-    command = gensidig_command("serve", "--host", HOST, "--port", str(port), "--workers", "2", "--no-collectstatic")
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command, env=env, cwd=env["GENSIDIG_DATA_DIR"], stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        wait_until_healthy(process, port, log_path)
-        yield f"http://{HOST}:{port}"
-    finally:
-        stop_process_group(process)
-
-
-def wait_until_healthy(process: subprocess.Popen, port: int, log_path: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise BenchmarkFailed(f"the server stopped at start ({process.returncode}):\n{tail(log_path)}")
-        with contextlib.suppress(OSError, http.client.HTTPException):
-            connection = http.client.HTTPConnection(HOST, port, timeout=5)
-            try:
-                connection.request("GET", "/healthz/")
-                response = connection.getresponse()
-                if response.status == 200 and response.read().startswith(b"ok"):
-                    return
-            finally:
-                connection.close()
-        time.sleep(0.2)
-    raise BenchmarkFailed(f"/healthz/ did not answer within {timeout:.0f} s:\n{tail(log_path)}")
 
 
 # --- What Chromium says crossed the network ----------------------------------------------------------
@@ -497,9 +430,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def main(argv: list[str]) -> int:
-    if argv and argv[0] in HELPERS:
-        HELPERS[argv[0]]()
-        return 0
+    if (status := run_helper(argv, HELPERS)) is not None:
+        return status
     args = parse_args(argv)
     if importlib.util.find_spec("gensidig") is None or importlib.util.find_spec("playwright") is None:
         print(
@@ -512,40 +444,46 @@ def main(argv: list[str]) -> int:
         f"goals: first visit < {kb(FIRST_VISIT_GOAL)}, repeat visit < {kb(REPEAT_VISIT_GOAL)}, HTML compressed",
         flush=True,
     )
-    try:
+
+    def run() -> int:
         with tempfile.TemporaryDirectory(prefix="gensidig-bench-weight-") as folder:
             data_dir = Path(folder)
             port = free_port()
-            env = app_env(data_dir=data_dir, static_root=data_dir / "static", port=port)
+            env = app_env(
+                data_dir=data_dir, static_root=data_dir / "static", site_url=f"http://{HOST}:{port}", database_url=None
+            )
             started = time.monotonic()
             # Independent of each other (files, and the database): both at once.
             with ThreadPoolExecutor(max_workers=2) as pool:
-                steps = [pool.submit(run_app, env, step, "--no-input", "-v", "0", timeout=300) for step in SETUP]
+                steps = [
+                    pool.submit(run_command, gensidig_command(step, "--no-input", "-v", "0"), env=env, timeout=300)
+                    for step in SETUP
+                ]
                 for step in steps:
                     step.result()
-            data = helper_output(
-                run_app(env, "_make-data", stdin=json.dumps({"password": CHIEF_PASSWORD}), timeout=300)
+            made = run_command(
+                helper_command(__file__, "_make-data"),
+                env=env,
+                stdin=json.dumps({"password": CHIEF_PASSWORD}),
+                timeout=300,
             )
+            data = helper_output(made)
             print(
                 f"   static files, schema, an open and a closed round: {time.monotonic() - started:.1f} s", flush=True
             )
             log_path = data_dir / "server.log"
-            with production_server(env, port=port, log_path=log_path) as base:
+            with production_server(env, port=port, workers=2, log_path=log_path) as base:
                 result = measure(args, base, data)
             problems = problems_in(result, base)
             figures = summary(result, base)
-    except (BenchmarkFailed, OverallTimeout) as exc:
-        print(f"\nThe benchmark could not finish: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("\nInterrupted; the server was stopped and the temporary data removed.", file=sys.stderr)
-        return 130
-    print(f"{figures['browser']}, gensidig serve on {HOST}\n\n{table(figures)}", flush=True)
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=1))
-    for problem in problems:
-        print(f"! {problem}", file=sys.stderr)
-    return 1 if problems else 0
+        print(f"{figures['browser']}, gensidig serve on {HOST}\n\n{table(figures)}", flush=True)
+        if args.json:
+            args.json.write_text(json.dumps(figures, indent=1))
+        for problem in problems:
+            print(f"! {problem}", file=sys.stderr)
+        return 1 if problems else 0
+
+    return finish(run, stopped="the server was stopped")
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import shutil
 import statistics
 import sys
 import tempfile
@@ -36,38 +35,31 @@ import time
 from pathlib import Path
 
 from common import (
+    DATA_MARKER,
     BenchmarkFailed,
     OverallTimeout,
     Postgres,
+    Statements,
     add_database_arguments,
     django_setup,
+    each_database,
+    fresh_database,
     gensidig_command,
+    helper_command,
+    helper_output,
     limit_run_time,
+    nearest_rank,
     parse_databases,
     run_command,
-    usable_postgres,
+    run_helper,
 )
 from org_scale import app_env, make_chart
 
-DATA_MARKER = "GENSIDIG-BENCH-JSON "
 DEFAULT_POSTGRES_URL = "postgres://127.0.0.1:5432/gensidig_bench_edit"
 SLUG = "fjordby"
 
 
 # --- The helper: runs in a process with the app's settings for one database --------------------
-
-
-class Statements:
-    """Counts the SQL statements (and the writes among them) run inside a `with`."""
-
-    def __init__(self):
-        self.total = self.writes = 0
-
-    def __call__(self, execute, sql, params, many, context):
-        self.total += 1
-        if sql.lstrip().split(None, 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}:
-            self.writes += 1
-        return execute(sql, params, many, context)
 
 
 def helper_run() -> None:
@@ -188,6 +180,9 @@ def helper_run() -> None:
     print(DATA_MARKER + json.dumps(result), flush=True)
 
 
+HELPERS = {"_run": helper_run}
+
+
 # --- The driver ---------------------------------------------------------------------------------
 
 
@@ -208,27 +203,15 @@ def pick_people(rows: list[tuple[str, ...]]) -> dict[str, str]:
 
 
 def bench_database(kind: str, args, files: dict[str, Path], picks: dict[str, str], postgres: Postgres | None) -> dict:
-    title = "SQLite" if postgres is None else f"PostgreSQL (database {postgres.name})"
-    print(f"\n== {title}", flush=True)
     with contextlib.ExitStack() as cleanup:
-        data_dir = Path(tempfile.mkdtemp(prefix=f"gensidig-bench-edit-{kind}-"))
-        cleanup.callback(shutil.rmtree, data_dir, ignore_errors=True)
-        if postgres:
-            postgres.create()
-            cleanup.callback(postgres.drop)
+        _title, data_dir = fresh_database(cleanup, prefix=f"gensidig-bench-edit-{kind}", postgres=postgres)
         env = app_env(data_dir=data_dir, smtp_port=25, database_url=postgres.url if postgres else None)
         run_command(gensidig_command("migrate", "--no-input", "-v", "0"), env=env, timeout=300)
         spec = {"csv": str(files["csv"]), "moved_csv": str(files["moved"]), "repeats": args.repeats, **picks}
         output = run_command(
-            [sys.executable, str(Path(__file__).resolve()), "_run"],
-            env=env,
-            timeout=args.max_seconds,
-            stdin=json.dumps(spec),
+            helper_command(__file__, "_run"), env=env, timeout=args.max_seconds, stdin=json.dumps(spec)
         )
-        line = next((line for line in output.splitlines() if line.startswith(DATA_MARKER)), None)
-        if line is None:
-            raise BenchmarkFailed(f"the helper gave no result:\n{output[-2000:]}")
-        return json.loads(line[len(DATA_MARKER) :])
+        return helper_output(output)
 
 
 def table(result: dict) -> str:
@@ -240,9 +223,8 @@ def table(result: dict) -> str:
         f"{'step':<62} {'median ms':>10} {'p90 ms':>8} {'× baseline':>11} {'× re-import':>12} {'SQL':>6} {'writes':>7}",
     ]
     for step in steps:
-        times = sorted(step["times"])
-        median = statistics.median(times)
-        p90 = times[min(len(times) - 1, round(0.9 * (len(times) - 1)))]
+        median = statistics.median(step["times"])
+        p90 = nearest_rank(step["times"], 0.9)
         lines.append(
             f"{step['label']:<62} {median * 1000:>10.1f} {p90 * 1000:>8.1f} {median / baseline:>11.0f} "
             f"{median / reimport:>12.2f} {step['statements']:>6} {step['writes']:>7}"
@@ -278,9 +260,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def main(argv: list[str]) -> int:
-    if argv[:1] == ["_run"]:
-        helper_run()
-        return 0
+    if (status := run_helper(argv, HELPERS)) is not None:
+        return status
     args = parse_args(argv)
     limit_run_time(args.max_seconds)
     failed = False
@@ -291,12 +272,7 @@ def main(argv: list[str]) -> int:
                 f"Moving {picks['mover']} between {picks['home_manager']} and {picks['away_manager']}; "
                 f"{picks['chief']} leaves and returns."
             )
-            for kind in args.databases:
-                postgres = None
-                if kind == "postgres":
-                    postgres = Postgres.from_url(args.postgres_url)
-                    if not usable_postgres(postgres, required=args.require_postgres):
-                        continue
+            for kind, postgres in each_database(args):
                 result = bench_database(kind, args, files, picks, postgres)
                 print(table(result), flush=True)
                 for failure in result["failures"]:

@@ -31,7 +31,6 @@ Traffic goes only to 127.0.0.1; every phase is bounded in count and time.
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
 import http.client
 import importlib.util
@@ -40,41 +39,43 @@ import math
 import os
 import random
 import re
-import secrets
-import shutil
-import signal
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from common import (
     COMMENT_PHRASES,
+    DATA_MARKER,
+    HOST,
     BenchmarkFailed,
-    OverallTimeout,
     Postgres,
     add_database_arguments,
-    caller_env,
+    collected_static,
     django_setup,
+    each_database,
+    exit_status,
+    finish,
     free_port,
+    fresh_database,
     gensidig_command,
+    helper_command,
+    helper_output,
     limit_run_time,
     parse_databases,
+    percentile_ms,
+    production_server,
     run_command,
-    stop_process_group,
+    run_helper,
     tail,
-    usable_postgres,
     versions,
 )
+from common import app_env as common_app_env
 
-HOST = "127.0.0.1"
 GOAL = 0.6
 LEADERS_PER_TEAM = 30
 # The most baseline requests in a timed phase (it needs no links, so only time bounds it in practice).
@@ -82,7 +83,6 @@ BASELINE_CAP = 200_000
 BASELINE = "baseline: one-row insert"
 BASELINE_AGAIN = "baseline again, after the submissions"
 DEFAULT_POSTGRES_URL = "postgres://127.0.0.1:5432/gensidig_bench"
-DATA_MARKER = "GENSIDIG-BENCH-JSON "
 ANSWER_COOKIE = "gensidig_answer"  # gensidig.views.answer.ANSWER_COOKIE
 
 
@@ -196,68 +196,14 @@ HELPERS = {"_make-data": helper_make_data, "_verify": helper_verify}
 
 
 def app_env(*, data_dir: Path, static_root: Path, port: int, database_url: str | None) -> dict[str, str]:
-    env = caller_env()
-    env.update(
-        GENSIDIG_DATA_DIR=str(data_dir),
-        STATIC_ROOT=str(static_root),
-        SECRET_KEY=secrets.token_urlsafe(50),
-        SITE_URL=f"http://{HOST}:{port}",
+    """The app's settings for a server on `port`, with the benchmark's views (`/bench/baseline/`) on."""
+    return common_app_env(
+        data_dir=data_dir,
+        static_root=static_root,
+        site_url=f"http://{HOST}:{port}",
+        database_url=database_url,
         GENSIDIG_BENCHMARK_VIEWS="true",
-        GENSIDIG_BALLOT_KEY=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("="),
-        DEBUG="false",
-        LOG_LEVEL="WARNING",
-        PYTHONUNBUFFERED="1",
     )
-    if database_url:
-        env["DATABASE_URL"] = database_url
-    return env
-
-
-def run_app(env: dict[str, str], *args: str, timeout: float, stdin: str | None = None) -> str:
-    """Run ``gensidig <args>`` (or one of this file's helpers) and return its output; raise on failure."""
-    command = [sys.executable, str(Path(__file__).resolve()), *args] if args[0] in HELPERS else gensidig_command(*args)
-    return run_command(command, env=env, timeout=timeout, stdin=stdin)
-
-
-def helper_output(output: str) -> dict:
-    for line in output.splitlines():
-        if line.startswith(DATA_MARKER):
-            return json.loads(line[len(DATA_MARKER) :])
-    raise BenchmarkFailed(f"the helper printed no result:\n{output}")
-
-
-@contextlib.contextmanager
-def production_server(env: dict[str, str], *, port: int, workers: int, log_path: Path) -> Iterator[None]:
-    """`gensidig serve` on 127.0.0.1:port until the block ends, however it ends."""
-    command = [sys.executable, "-m", "gensidig", "serve", "--host", HOST, "--port", str(port)]
-    command += ["--workers", str(workers), "--no-collectstatic"]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command, env=env, cwd=env["GENSIDIG_DATA_DIR"], stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        wait_until_healthy(process, port, log_path)
-        yield
-    finally:
-        stop_process_group(process)
-
-
-def wait_until_healthy(process: subprocess.Popen, port: int, log_path: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise BenchmarkFailed(f"the server stopped at start ({process.returncode}):\n{tail(log_path)}")
-        with contextlib.suppress(OSError, http.client.HTTPException):
-            connection = http.client.HTTPConnection(HOST, port, timeout=5)
-            try:
-                connection.request("GET", "/healthz/")
-                response = connection.getresponse()
-                if response.status == 200 and response.read() == b"ok":
-                    return
-            finally:
-                connection.close()
-        time.sleep(0.2)
-    raise BenchmarkFailed(f"/healthz/ did not answer within {timeout:.0f} s:\n{tail(log_path)}")
 
 
 # --- The load generator -------------------------------------------------------------------------
@@ -353,10 +299,7 @@ class PhaseResult:
         return self.ok / self.seconds if self.seconds > 0 else 0.0
 
     def latency_ms(self, percent: int) -> float:
-        latencies = [r.seconds for r in self.records if r.problem is None]
-        if len(latencies) < 2:
-            return latencies[0] * 1000 if latencies else math.nan
-        return statistics.quantiles(latencies, n=100, method="inclusive")[percent - 1] * 1000
+        return percentile_ms([r.seconds for r in self.records if r.problem is None], percent)
 
 
 def run_phase(
@@ -503,7 +446,9 @@ def expected_state(accepted: list[Submission], questions: list[list[str]]) -> di
 def verify(env, accepted: list[Submission], baseline_rows: int, questions) -> tuple[bool, list[str]]:
     """Read back the database: every accepted submission counted once, nothing lost, nothing extra."""
     expected = expected_state(accepted, questions)
-    found = helper_output(run_app(env, "_verify", stdin=json.dumps(expected), timeout=300))
+    found = helper_output(
+        run_command(helper_command(__file__, "_verify"), env=env, stdin=json.dumps(expected), timeout=300)
+    )
     increments = len(accepted) * len(questions)
     comments = sum(bool(s.comment_theme) for s in accepted)
     ok = (
@@ -530,27 +475,21 @@ def verify(env, accepted: list[Submission], baseline_rows: int, questions) -> tu
 
 
 def bench_database(kind: str, args, static_root: Path, postgres: Postgres | None, stop: threading.Event):
-    title = "SQLite" if postgres is None else f"PostgreSQL (database {postgres.name})"
-    print(f"\n== {title}", flush=True)
     rng = random.Random(args.seed)
     with contextlib.ExitStack() as cleanup:
-        data_dir = Path(tempfile.mkdtemp(prefix=f"gensidig-bench-{kind}-"))
-        cleanup.callback(shutil.rmtree, data_dir, ignore_errors=True)
-        if postgres:
-            postgres.create()
-            cleanup.callback(postgres.drop)
+        title, data_dir = fresh_database(cleanup, prefix=f"gensidig-bench-{kind}", postgres=postgres)
         port = free_port()
         database_url = postgres.url if postgres else None
         env = app_env(data_dir=data_dir, static_root=static_root, port=port, database_url=database_url)
 
         started = time.monotonic()
-        run_app(env, "migrate", "--no-input", "-v", "0", timeout=300)
+        run_command(gensidig_command("migrate", "--no-input", "-v", "0"), env=env, timeout=300)
         warmup = args.clients * args.warmup
         groups = {"warmup": warmup, "spread": args.requests}
         if args.same_round:
             groups["same_round"] = args.requests
         spec = json.dumps({"groups": groups, "leaders_per_team": LEADERS_PER_TEAM})
-        data = helper_output(run_app(env, "_make-data", stdin=spec, timeout=900))
+        data = helper_output(run_command(helper_command(__file__, "_make-data"), env=env, stdin=spec, timeout=900))
         questions, themes = data["questions"], data["themes"]
         fields = [f"q-{key}-{scale}" for key, scale in questions]
         shape = {"questions": len(questions), "themes": themes, "rng": rng}
@@ -718,10 +657,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+def collecting_env(folder: Path) -> dict[str, str]:
+    """The settings that collect the static files once into `folder`, for every database's server."""
+    return app_env(data_dir=folder, static_root=folder / "static", port=8000, database_url=None)
+
+
 def main(argv: list[str]) -> int:
-    if argv and argv[0] in HELPERS:
-        HELPERS[argv[0]]()
-        return 0
+    if (status := run_helper(argv, HELPERS)) is not None:
+        return status
     args = parse_args(argv)
     if importlib.util.find_spec("gensidig") is None:
         print("gensidig is not importable: run with the project's virtualenv (make bench).", file=sys.stderr)
@@ -735,34 +678,18 @@ def main(argv: list[str]) -> int:
         flush=True,
     )
     reports: list[DatabaseReport] = []
-    try:
-        with tempfile.TemporaryDirectory(prefix="gensidig-bench-static-") as static_dir:
-            static_root = Path(static_dir) / "static"
-            env = app_env(data_dir=Path(static_dir), static_root=static_root, port=8000, database_url=None)
-            run_app(env, "collectstatic", "--no-input", "-v", "0", timeout=300)
-            for kind in args.databases:
-                postgres = None
-                if kind == "postgres":
-                    postgres = Postgres.from_url(args.postgres_url)
-                    if not usable_postgres(postgres, required=args.require_postgres):
-                        continue
-                reports.append(bench_database(kind, args, static_root, postgres, stop))
-                print(f"\n{table(reports[-1])}", flush=True)
-    except (BenchmarkFailed, OverallTimeout) as exc:
-        print(f"\nThe benchmark could not finish: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("\nInterrupted; the server was stopped and the temporary data removed.", file=sys.stderr)
-        return 130
-    finally:
-        stop.set()
-        signal.alarm(0)
 
-    failed = [r.title for r in reports if r.failed]
-    if failed:
-        print(f"Errors or lost counts on: {', '.join(failed)}", file=sys.stderr)
-        return 1
-    return 0
+    def run() -> int:
+        try:
+            with collected_static(collecting_env) as static_root:
+                for kind, postgres in each_database(args):
+                    reports.append(bench_database(kind, args, static_root, postgres, stop))
+                    print(f"\n{table(reports[-1])}", flush=True)
+        finally:
+            stop.set()
+        return 0
+
+    return finish(run, stopped="the server was stopped") or exit_status(reports, "Errors or lost counts")
 
 
 if __name__ == "__main__":

@@ -17,3 +17,19 @@ class TokenConverter:
 
     def to_url(self, value: str) -> str:
         return value
+
+
+class PublicIdConverter:
+    """A public id (`PublicIdField`): up to 16 characters of URL-safe base64, or the URL does not match (404).
+
+    Anything else (a NUL, which PostgreSQL cannot compare with a text column, a non-ASCII character,
+    an id longer than the column) never reaches a view or the database.
+    """
+
+    regex = "[A-Za-z0-9_-]{1,16}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value

@@ -111,9 +111,20 @@ def _secret_key() -> str:
     key_file = DATA_DIR / "secret_key"
     if key_file.exists():
         return key_file.read_text().strip()
+    # Written whole to a file of its own, then linked into place: a process starting at the same
+    # moment (the web server and the worker) never reads a half-written key, and if two make one,
+    # the first link wins and both use that key.
     key = secrets.token_urlsafe(50)
-    key_file.touch(mode=0o600)
-    key_file.write_text(key)
+    draft = DATA_DIR / f"secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(key)
+    try:
+        os.link(draft, key_file)
+    except FileExistsError:
+        key = key_file.read_text().strip()
+    finally:
+        draft.unlink()
     return key
 
 
@@ -389,6 +400,10 @@ MAILERS = {
 if not MAILERS["default"]["BACKEND"].endswith("smtp.EmailBackend"):
     MAILERS["default"]["OPTIONS"] = {}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Gensidig <gensidig@localhost>")
+# Senders that send the invitations at once, each with its own database and mail server
+# connection (services.mail.outbox). They mostly wait on the mail server, so several help even on
+# two cores; a server that allows one client fewer connections needs this lowered.
+GENSIDIG_MAIL_SENDERS = env_int("GENSIDIG_MAIL_SENDERS", 8, minimum=1)
 
 # --- Gensidig -------------------------------------------------------------------------
 # The anonymity threshold k: 5 by default, an organisation may lower it to 4 or 3, never below.

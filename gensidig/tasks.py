@@ -51,7 +51,12 @@ def send_sign_in_links() -> dict:
 
 @task(priority=MAIL_PRIORITY)
 def send_mail() -> dict:
-    """Send everything waiting: sign-in links, invitations, reminders and shared reports' notices."""
+    """Send everything waiting: sign-in links, invitations, reminders and shared reports' notices.
+
+    The invitations go out through GENSIDIG_MAIL_SENDERS senders at once (threads of this task,
+    each claiming its own batches), and a second worker running this task at the same time only
+    shares the work: every message is still sent at most once.
+    """
     links = signin.send_sign_in_links()
     invitations = outbox.send_invitations()
     reminded = reminders.send_reminders()

@@ -104,3 +104,29 @@ def test_the_danish_reads_as_danish_one_quotation_style_and_the_words_of_the_wor
     assert not [t for t in texts if "“" in t or "”" in t or "„" in t], "Danish uses »…«"
     assert not [t for t in texts if re.search(r"\bgab(et|s)?\b", t)], "a difference between figures is a forskel"
     assert not [t for t in texts if "omkring" in t and "%(" in t], "a count that is exact is not 'omkring'"
+
+
+def test_processes_starting_together_on_a_new_data_folder_share_one_whole_secret_key(tmp_path):
+    """The web server and the worker start at once on a fresh install: neither may read a half-written
+    key or keep one of its own (sessions and rate-limit counts signed with one would fail in the other).
+
+    The window this guards is narrow (the key used to be created empty, then written), so the test
+    states the contract rather than reliably catching the old race."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "SECRET_KEY_FILE"}}
+    env.update(GENSIDIG_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="gensidig.settings")
+    program = "import gensidig.settings as settings; print(settings.SECRET_KEY)"
+    for attempt in range(2):
+        (tmp_path / "secret_key").unlink(missing_ok=True)
+        processes = [
+            subprocess.Popen([sys.executable, "-c", program], env=env, stdout=subprocess.PIPE, text=True)  # noqa: S603
+            for _ in range(8)
+        ]
+        keys = {process.communicate(timeout=120)[0].strip() for process in processes}
+        assert all(process.returncode == 0 for process in processes)
+        assert keys == {(tmp_path / "secret_key").read_text().strip()}, attempt
+        assert len(keys.pop()) >= 50
+        assert [path.name for path in tmp_path.iterdir() if path.name.startswith("secret_key")] == ["secret_key"]

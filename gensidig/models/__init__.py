@@ -7,6 +7,7 @@ from .jobs import ScheduledJob
 from .limits import RateLimitHit
 from .mail import InvitationMail, MailStatus, ReminderBatch, ReminderStatus, ReportNotice
 from .organisation import Organisation, OrganisationAdmin, Person, Team, TeamMembership, User
+from .rendered import Rendered, RenderGeneration
 from .responses import Comment, RatingCounter
 from .results import (
     ItemStatistic,
@@ -48,6 +49,8 @@ __all__ = [
     "RatingCounter",
     "ReminderBatch",
     "ReminderStatus",
+    "RenderGeneration",
+    "Rendered",
     "ReportNotice",
     "RollupParticipation",
     "RollupStatistic",

@@ -144,6 +144,10 @@ class Person(models.Model):
         constraints = [
             models.UniqueConstraint(Lower("email"), "organisation", name="person_email_unique_in_organisation"),
         ]
+        indexes = [
+            # The people page's order: a page of 50 is read from the index, not sorted from everyone.
+            models.Index(fields=["organisation", "-active", "name", "id"], name="person_list_order"),
+        ]
 
     def __str__(self):
         return self.name or self.email
@@ -170,6 +174,10 @@ class Team(models.Model):
         verbose_name = _("management team")
         verbose_name_plural = _("management teams")
         constraints = [models.UniqueConstraint("organisation", "slug", name="team_slug_unique_in_organisation")]
+        indexes = [
+            # The teams page reads the chart's shape (id, parent, name) without touching the rows.
+            models.Index(fields=["organisation", "active", "name", "id", "parent"], name="team_list_order"),
+        ]
 
     def __str__(self):
         return self.name

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from gensidig.models import Agreement, AgreementOwner, AgreementStatus, Person, Round
 from gensidig.models.choices import Role
+from gensidig.services.results.rendered import retire, retire_rounds
 from gensidig.services.results.trends import previous_round
 from gensidig.services.survey.instruments import framework_for
 
@@ -37,7 +38,10 @@ def record_agreement(
 ) -> Agreement:
     """Write down an agreement made about a closed round's theme."""
     fields = _checked(round_, theme_key, text, owner, item_keys, owner_person)
-    return Agreement.objects.create(round=round_, theme_key=theme_key, due_on=due_on, **fields)
+    agreement = Agreement.objects.create(round=round_, theme_key=theme_key, due_on=due_on, **fields)
+    # The report and the guide of this round and the next show it: their kept renders go.
+    retire(team_ids=[round_.team_id])
+    return agreement
 
 
 def edit_agreement(
@@ -54,6 +58,7 @@ def edit_agreement(
     for name, value in {**fields, "due_on": due_on}.items():
         setattr(agreement, name, value)
     agreement.save(update_fields=[*fields, "due_on"])
+    retire_rounds(round_ids=[agreement.round_id])
     return agreement
 
 
@@ -87,7 +92,16 @@ def update_status(*, agreement: Agreement, status: str) -> Agreement:
         raise AgreementRejected(_("Choose one of the statuses shown."))
     agreement.status = status
     agreement.save(update_fields=["status"])
+    # An earlier round's agreement is also shown in the reports of the rounds after it (the same team).
+    retire_rounds(round_ids=[agreement.round_id])
     return agreement
+
+
+def delete_agreement(*, agreement: Agreement) -> None:
+    """Delete an agreement written down by mistake; the pages and PDFs that showed it follow."""
+    round_id = agreement.round_id
+    agreement.delete()
+    retire_rounds(round_ids=[round_id])
 
 
 def agreements_by_theme(round_: Round) -> dict[str, list[Agreement]]:

@@ -16,6 +16,7 @@ from gensidig import framework as fw
 from gensidig.models import Agreement, GuideFormat, MeetingGuide, Round
 from gensidig.services.agreements import agreements_by_theme, earlier_agreements
 from gensidig.services.reports import Report, ThemeReport, build_report
+from gensidig.services.results.rendered import retire
 from gensidig.services.results.trends import Trend, trend_for
 from gensidig.services.survey.instruments import framework_for
 
@@ -141,6 +142,7 @@ def choose(*, round_: Round, format: str, focus_theme_keys: list[str]) -> Meetin
     guide, _created = MeetingGuide.objects.update_or_create(
         round=round_, defaults={"format": format, "focus_theme_keys": keys}
     )
+    retire(team_ids=[round_.team_id])  # the kept guide PDF of the old choices
     return guide
 
 

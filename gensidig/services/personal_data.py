@@ -33,6 +33,7 @@ from gensidig.models import (
     SignInRequest,
     Team,
 )
+from gensidig.services.results.rendered import retire_naming
 
 
 class ErasureRefused(ValueError):
@@ -107,6 +108,8 @@ def erase_person(*, person: Person, by=None, request=None) -> Person:
     InvitationMail.objects.filter(invitation__in=invitations).update(error="")
     ReportNotice.objects.filter(person=person).update(error="")
     invitations.update(person=None)
+    # An agreement named them: the kept pages and PDFs that showed their name go too.
+    retire_naming(person_ids=[person.pk])
     Agreement.objects.filter(owner_person=person).update(owner_person=None)
     Person.objects.filter(manager=person).update(manager=None)
     SignInRequest.objects.filter(email__iexact=address).delete()

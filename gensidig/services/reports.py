@@ -256,11 +256,15 @@ def build_report(*, round_: Round, language: str) -> Report:
     return Report(round=round_, summary=summary, framework=framework, themes=reports)
 
 
-def comments_for(*, report: Report, theme_key: str) -> list[str]:
-    """A theme's comments, if enough leaders answered; shuffled, undated, ungrouped (rule 4)."""
-    if not report.summary.comments_shown:
+def comments_for(*, round_: Round, theme_key: str, shown: bool) -> list[str]:
+    """A theme's comments, if enough leaders answered; shuffled, undated, ungrouped (rule 4).
+
+    `shown` is the round's `RoundSummary.comments_shown`, from the report or from a kept page
+    rendered from it; comments themselves are never kept, so they are shuffled on every view.
+    """
+    if not shown:
         return []
-    texts = list(Comment.objects.filter(round=report.round, theme_key=theme_key).values_list("text", flat=True))
+    texts = list(Comment.objects.filter(round=round_, theme_key=theme_key).values_list("text", flat=True))
     random.SystemRandom().shuffle(texts)
     return texts
 

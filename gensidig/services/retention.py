@@ -20,6 +20,7 @@ from gensidig.models import (
     ThemeStatistic,
 )
 from gensidig.models.choices import RoundStatus
+from gensidig.services.results.rendered import retire
 
 
 @dataclass(frozen=True)
@@ -62,4 +63,6 @@ def purge_expired(*, today: datetime.date | None = None) -> Purged:
         # A campaign's roll-ups go with the last of its rounds (they all close together).
         RollupStatistic.objects.filter(campaign_id__in=campaigns).delete()
         RollupTheme.objects.filter(campaign_id__in=campaigns).delete()
+        # What was rendered from the figures goes with them; the team's later rounds showed them in their course.
+        retire(team_ids={r.team_id for r in rounds})
     return Purged(rounds=len(ids), counters=counters, comments=comments)

@@ -23,7 +23,10 @@ EVENTS_PER_PAGE = 100
 def _filters(request):
     action = request.GET.get("action", "")
     action = action if action in AuditAction.values else ""
-    since = parse_date(request.GET.get("since", "")[:10]) if request.GET.get("since") else None
+    try:
+        since = parse_date(request.GET.get("since", "")[:10])
+    except ValueError:  # the shape of a date and no such day ("2024-02-30"): no filter, as for any other text
+        since = None
     return action, since
 
 

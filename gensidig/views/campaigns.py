@@ -22,6 +22,8 @@ from gensidig.services.survey import closing
 from .auditing import record
 from .scoping import get_campaign_for_admin, get_organisation_for_admin
 
+PARTICIPATION_PER_PAGE = 50
+
 
 def _reminder_totals(mail) -> list[tuple[int, int, int, int | None]]:
     """(number, sent, failed, by hand) per reminder, summed over the campaign's rounds. Counts only.
@@ -106,7 +108,10 @@ def campaign_detail(request, slug: str, public_id: str):
     else:
         rounds = Round.objects.filter(campaign=campaign)
         mail = mailing.mail_status(rounds=rounds)
-        participation = live_participation(campaign=campaign)
+        # A page of the hierarchy at a time: at 20,000 people the whole of it is thousands of rows.
+        participation = live_participation(
+            campaign=campaign, page_number=request.GET.get("page", 1), per_page=PARTICIPATION_PER_PAGE
+        )
         # A reminder goes to everyone who has not answered, so its count is a participation count:
         # shown only where the campaign's own count is (DESIGN.md 2.6).
         reminders_shown = participation.answered is not None

@@ -291,7 +291,7 @@ def agreement_delete(request, public_id: str, agreement_id: str):
     round_, agreement = _team_agreement(request, public_id, agreement_id)
     if agreement.round_id != round_.pk:
         raise Http404
-    agreement.delete()
+    agreement_service.delete_agreement(agreement=agreement)
     record(AuditAction.DELETED, request=request, round_=round_, detail={"what": "agreement"})
     messages.success(request, _("The agreement is deleted."))
     return redirect(reverse("gensidig:agreements", args=[public_id]) + f"#agreements-{agreement.theme_key}")

@@ -2,7 +2,8 @@
 
 The chief downloads under /rounds/, the same as their report; once the chief shares the report, the
 round's leaders download the team's report and figures under /team/. No export holds a comment
-(DESIGN.md 2.4), and none is kept by a browser or a proxy.
+(DESIGN.md 2.4), and none is kept by a browser or a proxy. The PDFs are made on the first download
+and kept in the database for the next one (services/results/rendered.py).
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from django.utils import translation
 from gensidig.models import AuditAction
 from gensidig.services import exports as export_service
 from gensidig.services import report_charts
-from gensidig.services.guide import build_guide
+from gensidig.services.guide import build_guide, settings_for
 from gensidig.services.pdf import html_to_pdf, pdf_chart
 from gensidig.services.reports import ReportGone, build_report
+from gensidig.services.results import rendered
 from gensidig.services.results.trends import trend_for
 
 from . import report as report_views
+from .audiences import GUIDE
 from .auditing import audited
 from .scoping import get_shared_round_for_leader
 
@@ -46,10 +49,22 @@ def _gone(request, round_) -> HttpResponse:
 
 
 def _report_pdf(request, round_, audience: str) -> HttpResponse:
+    # A round's PDF is made once and kept (services/results/rendered.py): WeasyPrint's seconds are
+    # paid by the first download only. Access was checked before this (the round came from scoping).
+    language = translation.get_language()
     try:
-        report = build_report(round_=round_, language=translation.get_language())
+        content = rendered.kept(
+            round_=round_,
+            name=rendered.name_of("pdf", audience, "report", language),
+            make=lambda: _make_report_pdf(round_, audience, language),
+        )
     except ReportGone:
         return _gone(request, round_)
+    return _download(content, content_type=PDF, round_=round_, what="report.pdf")
+
+
+def _make_report_pdf(round_, audience: str, language: str) -> bytes:
+    report = build_report(round_=round_, language=language)
     context = {
         **report_views.report_context(round_, audience),
         "pdf": True,
@@ -67,8 +82,7 @@ def _report_pdf(request, round_, audience: str) -> HttpResponse:
             for theme in report.themes
         ],
     }
-    html = render_to_string("gensidig/pdf/report.html", context)
-    return _download(_pdf(html), content_type=PDF, round_=round_, what="report.pdf")
+    return _pdf(render_to_string("gensidig/pdf/report.html", context))
 
 
 def _figures(request, round_, kind: str, audience: str = report_views.CHIEF) -> HttpResponse:
@@ -115,10 +129,19 @@ def figures_csv(request, public_id: str):
 @audited(AuditAction.EXPORTED, file="guide.pdf")
 def guide_pdf(request, public_id: str):
     round_ = report_views.chief_round(request, public_id)
+    language = translation.get_language()
+    # The chief's choices are part of the name, besides retiring the kept guide when they change.
+    chosen = settings_for(round_)
+    name = rendered.name_of("pdf", GUIDE, "guide", language, chosen.format, ",".join(chosen.focus_theme_keys))
     try:
-        guide = build_guide(round_=round_, language=translation.get_language())
+        content = rendered.kept(round_=round_, name=name, make=lambda: _make_guide_pdf(round_, language))
     except ReportGone:
         return _gone(request, round_)
+    return _download(content, content_type=PDF, round_=round_, what="guide.pdf")
+
+
+def _make_guide_pdf(round_, language: str) -> bytes:
+    guide = build_guide(round_=round_, language=language)
     context = {
         "pdf": True,
         "round": round_,
@@ -129,8 +152,7 @@ def guide_pdf(request, public_id: str):
         "needs_series": report_charts.needs_series(),
         "trend": guide.trend,
     }
-    html = render_to_string("gensidig/pdf/guide.html", context)
-    return _download(_pdf(html), content_type=PDF, round_=round_, what="guide.pdf")
+    return _pdf(render_to_string("gensidig/pdf/guide.html", context))
 
 
 @login_required

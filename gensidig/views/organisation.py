@@ -19,6 +19,7 @@ from .auditing import record
 from .scoping import get_organisation_for_admin
 
 PEOPLE_PER_PAGE = 50
+TEAMS_PER_PAGE = 50
 
 
 @login_required
@@ -37,8 +38,9 @@ def home(request, slug: str):
 @login_required
 def people(request, slug: str):
     organisation = get_organisation_for_admin(request, slug)
-    query = request.GET.get("q", "").strip()[:100]
-    found = Person.objects.filter(organisation=organisation).select_related("manager").order_by("-active", "name")
+    # No name or address holds a NUL, and PostgreSQL refuses to compare text with one.
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:100]
+    found = Person.objects.filter(organisation=organisation).select_related("manager").order_by("-active", "name", "pk")
     if query:
         found = found.filter(Q(name__icontains=query) | Q(email__icontains=query) | Q(unit__icontains=query))
     page = Paginator(found, PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
@@ -50,29 +52,35 @@ def people(request, slug: str):
 @login_required
 def teams(request, slug: str):
     organisation = get_organisation_for_admin(request, slug)
-    all_teams = list(
+    # The chart's shape is read from an index (id, parent, name); whole teams, with their chief and
+    # leader count, only for the page shown: at 20,000 people the list is thousands of teams long.
+    shape = list(
         Team.objects.filter(organisation=organisation, active=True)
+        .order_by("name", "pk")
+        .values_list("pk", "parent_id")
+    )
+    children: dict = {}
+    for team_id, parent_id in shape:
+        children.setdefault(parent_id, []).append(team_id)
+    ids = {team_id for team_id, _parent in shape}
+    ordered = []
+    stack = [(team_id, 0) for team_id, parent_id in reversed(shape) if parent_id not in ids]
+    while stack:  # top down, each team followed by its branch, siblings by name
+        team_id, depth = stack.pop()
+        ordered.append((team_id, depth))
+        stack.extend((child, depth + 1) for child in reversed(children.get(team_id, [])))
+    page = Paginator(ordered, TEAMS_PER_PAGE).get_page(request.GET.get("page"))
+    shown = {
+        team.pk: team
+        for team in Team.objects.filter(pk__in=[team_id for team_id, _depth in page])
         .select_related("chief")
         .annotate(n=Count("memberships", filter=Q(memberships__person__active=True)))
-        .order_by("name")
-    )
-    children = {}
-    for team in all_teams:
-        children.setdefault(team.parent_id, []).append(team)
-    ids = {team.pk for team in all_teams}
-    rows = []
-
-    def walk(team, depth):
-        rows.append((team, depth))
-        for child in children.get(team.pk, []):
-            walk(child, depth + 1)
-
-    for top in [t for t in all_teams if t.parent_id not in ids]:
-        walk(top, 0)
+    }
+    rows = [(shown[team_id], depth) for team_id, depth in page]
     return render(
         request,
         "gensidig/organisation/teams.html",
-        {"organisation": organisation, "rows": rows, "k": organisation.anonymity_threshold},
+        {"organisation": organisation, "rows": rows, "page": page, "k": organisation.anonymity_threshold},
     )
 
 

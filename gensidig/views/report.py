@@ -13,6 +13,7 @@ from gensidig.models import AuditAction
 from gensidig.services import report_charts
 from gensidig.services.agreements import agreements_by_theme, earlier_agreements
 from gensidig.services.reports import ReportGone, build_report, comments_for
+from gensidig.services.results import rendered
 from gensidig.services.results.trends import course_for
 from gensidig.services.survey.closing import TallyError, close_round
 
@@ -64,48 +65,75 @@ def report_context(round_, audience: str) -> dict:
 
 
 def _overview(request, round_, audience: str):
+    # What comes from the round's figures is rendered on the first view and kept (rendered.py);
+    # the toolbar's form and the page around it are the reader's own, rendered every time.
+    language = translation.get_language()
     try:
-        report = build_report(round_=round_, language=translation.get_language())
+        parts = rendered.kept_parts(
+            round_=round_,
+            name=rendered.name_of("page", audience, "overview", language),
+            make=lambda: _overview_parts(round_, audience, language),
+        )
     except ReportGone:
         return gone(request, round_)
-    return render(
-        request,
-        "gensidig/report/overview.html",
-        {
-            **report_context(round_, audience),
-            "report": report,
-            "overview_chart": report_charts.overview_chart(report),
-            "grid_chart": report_charts.grid_chart(report),
-            "mirror_chart": report_charts.mirror_overview_chart(report),
-            "quadrant_labels": report_charts.quadrant_labels(),
-        },
-    )
+    context = {"round": round_, "audience": audience, "exports": export_links(audience), "rendered": parts}
+    return render(request, "gensidig/report/overview.html", context)
+
+
+def _overview_parts(round_, audience: str, language: str) -> dict:
+    report = build_report(round_=round_, language=language)
+    context = {
+        **report_context(round_, audience),
+        "report": report,
+        "overview_chart": report_charts.overview_chart(report),
+        "grid_chart": report_charts.grid_chart(report),
+        "mirror_chart": report_charts.mirror_overview_chart(report),
+        "quadrant_labels": report_charts.quadrant_labels(),
+    }
+    return rendered.render_parts("gensidig/report/overview.html", ("title", "top", "body"), context)
 
 
 def _theme(request, round_, theme_key: str, audience: str):
+    language = translation.get_language()
     try:
-        report = build_report(round_=round_, language=translation.get_language())
+        parts = rendered.kept_parts(
+            round_=round_,
+            name=rendered.name_of("page", audience, "theme", theme_key, language),
+            make=lambda: _theme_parts(round_, theme_key, audience, language),
+        )
     except ReportGone:
         return gone(request, round_)
+    context = {
+        "round": round_,
+        "audience": audience,
+        "rendered": parts,
+        # Comments stay with the chief: shared with the team, a sentence is easier to trace. They
+        # are never kept: read and shuffled on every view.
+        "comments": comments_for(round_=round_, theme_key=theme_key, shown=parts["comments_shown"])
+        if audience == CHIEF
+        else [],
+    }
+    return render(request, "gensidig/report/theme.html", context)
+
+
+def _theme_parts(round_, theme_key: str, audience: str, language: str) -> dict:
+    report = build_report(round_=round_, language=language)
     theme_report = report.theme(theme_key)
     if theme_report is None:
         raise Http404
     context = report_context(round_, audience)
-    return render(
-        request,
-        "gensidig/report/theme.html",
+    context.update(
         {
-            **context,
             "course_chart": report_charts.course_chart(theme_report, context["course"]),
             "report": report,
             "theme": theme_report,
             "needs_chart": report_charts.theme_needs_chart(theme_report),
             "mirror_chart": report_charts.theme_mirror_chart(theme_report),
             "course_series": report_charts.course_series(),
-            # Comments stay with the chief: shared with the team, a sentence is easier to trace.
-            "comments": comments_for(report=report, theme_key=theme_key) if audience == CHIEF else [],
-        },
+        }
     )
+    parts = rendered.render_parts("gensidig/report/theme.html", ("title", "body", "after"), context)
+    return {**parts, "comments_shown": report.summary.comments_shown, "comments_k": report.comments_k}
 
 
 @login_required

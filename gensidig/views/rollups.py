@@ -9,8 +9,8 @@ from django.shortcuts import redirect, render
 from django.utils import translation
 
 from gensidig.models import AuditAction, Campaign, CampaignStatus, RollupParticipation, RollupTheme, Team
-from gensidig.services.access import rollup_teams_for
-from gensidig.services.survey.instruments import framework_for
+from gensidig.services.access import is_admin_of, rollup_teams_for
+from gensidig.services.survey.instruments import framework_for, instrument_by_id
 
 from .auditing import audited, note_target
 
@@ -27,10 +27,13 @@ class HeatmapRow:
 
 @dataclass
 class CampaignTree:
-    """The campaign's units that this person may see, with their participation and children."""
+    """The campaign's units that this person may see, and the shape of the hierarchy.
+
+    Only ids are read for the whole campaign; the participation rows are read for the units a
+    page shows (`participation_of`), so a page's cost does not grow with the organisation.
+    """
 
     campaign: Campaign
-    participation: dict[int, RollupParticipation]
     children: dict[int, list[int]]
     parent: dict[int, int | None]
     visible: set[int]
@@ -38,22 +41,29 @@ class CampaignTree:
     def tops(self) -> list[int]:
         return [t for t in self.visible if self.parent.get(t) not in self.visible]
 
+    def participation_of(self, team_ids: list[int]) -> dict[int, RollupParticipation]:
+        return {p.team_id: p for p in RollupParticipation.objects.filter(campaign=self.campaign, team_id__in=team_ids)}
+
 
 def _tree_for(request, public_id: str) -> CampaignTree:
-    campaign = Campaign.objects.filter(public_id=public_id).select_related("organisation", "instrument").first()
+    campaign = Campaign.objects.filter(public_id=public_id).select_related("organisation").first()
     if campaign is None or campaign.status != CampaignStatus.CLOSED:
         raise Http404
-    participation = {p.team_id: p for p in RollupParticipation.objects.filter(campaign=campaign)}
-    visible = rollup_teams_for(request.user, campaign) & set(participation)
+    # Each unit of the campaign with its parent in the chart now, in one query of ids.
+    parent = dict(RollupParticipation.objects.filter(campaign=campaign).values_list("team_id", "team__parent_id"))
+    members = set(parent)
+    if is_admin_of(request.user, campaign.organisation):
+        visible = members  # the admin may open every unit (what rollup_teams_for gives them)
+    else:
+        visible = rollup_teams_for(request.user, campaign) & members
     if not visible:
         raise Http404
-    parent = dict(Team.objects.filter(pk__in=participation).values_list("pk", "parent_id"))
-    parent = {t: (p if p in participation else None) for t, p in parent.items()}
+    parent = {t: (p if p in members else None) for t, p in parent.items()}
     children: dict[int, list[int]] = defaultdict(list)
     for team_id, parent_id in parent.items():
         if parent_id is not None:
             children[parent_id].append(team_id)
-    return CampaignTree(campaign, participation, children, parent, visible)
+    return CampaignTree(campaign, children, parent, visible)
 
 
 @login_required
@@ -81,12 +91,14 @@ def rollup(request, public_id: str, team_id: str):
         (row.team_id, row.scope, row.theme_key): row
         for row in RollupTheme.objects.filter(campaign=campaign, team_id__in=[team.pk, *child_ids])
     }
-    framework = framework_for(campaign.instrument, translation.get_language())
+    # The instrument without its text, cached per process: its framework is parsed once, not per view.
+    framework = framework_for(instrument_by_id(campaign.instrument_id), translation.get_language())
 
     def cells(team_pk: int, scope: str) -> list[RollupTheme | None]:
         return [themes.get((team_pk, scope, theme.key)) for theme in framework.themes]
 
-    own = tree.participation[team.pk]
+    participation = tree.participation_of([team.pk, *child_ids])
+    own = participation[team.pk]
     rows = [
         HeatmapRow(
             team.name, cells(team.pk, RollupTheme.Scope.BRANCH), own.branch_answered, own.branch_invited, kind="total"
@@ -95,7 +107,7 @@ def rollup(request, public_id: str, team_id: str):
     if children:
         rows.append(HeatmapRow(team.name, cells(team.pk, RollupTheme.Scope.OWN), own.answered, own.invited, kind="own"))
     for child in children:
-        p = tree.participation[child.pk]
+        p = participation[child.pk]
         drill = child if tree.children[child.pk] else None
         rows.append(
             HeatmapRow(

@@ -20,6 +20,8 @@ def teams_for_user(user):
 def get_round_for_user(request, public_id: str) -> Round:
     round_ = (
         Round.objects.select_related("team__organisation", "team__chief", "instrument")
+        # The framework's text is read through framework_for's cache, not on every page.
+        .defer("instrument__content")
         .filter(public_id=public_id, team__in=teams_for_user(request.user))
         .first()
     )
@@ -59,6 +61,7 @@ def get_shared_round_for_leader(request, public_id: str) -> Round:
     round_ = (
         shared_rounds(request.user)
         .select_related("team__organisation", "team__chief", "instrument")
+        .defer("instrument__content")
         .filter(public_id=public_id)
         .first()
     )

@@ -125,7 +125,11 @@ def test_the_daily_jobs_clear_expired_staff_sessions_and_sign_in_links_once_a_da
     now = [0.0]
     jobs = scheduled.DailyJobs(clock=lambda: now[0])
 
-    assert jobs.run_if_due() == ["Cleared 1 expired session(s).", "Cleared 1 expired sign-in link(s)."]
+    assert jobs.run_if_due() == [
+        "Cleared 1 expired session(s).",
+        "Cleared 1 expired sign-in link(s).",
+        "Cleared 0 uploaded org chart(s).",
+    ]
     assert list(Session.objects.values_list("session_key", flat=True)) == [live.session_key]
     assert list(SignInLink.objects.values_list("token_hash", flat=True)) == ["b" * 64]
     now[0] += scheduled.DAY_SECONDS - 1

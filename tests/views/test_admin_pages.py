@@ -121,3 +121,13 @@ def test_hr_browses_and_searches_people_including_those_at_the_top_without_a_man
     assert page.status_code == 200 and "top@k.dk" in page.content.decode()
     found = hr.get(reverse("gensidig:org-people", args=["k"]), {"q": "Område 3"})
     assert found.context["page"].paginator.count == 3
+
+
+def test_a_search_for_a_nul_is_a_search_without_it_not_a_server_error(hr):
+    # PostgreSQL refuses to compare text with a NUL: the lookup raised DataError, a 500.
+    location, _ = import_chart(hr)
+    hr.post(location)
+    for query in ("\x00", "Område 3\x00"):
+        found = hr.get(reverse("gensidig:org-people", args=["k"]), {"q": query})
+        assert found.status_code == 200, repr(query)
+    assert found.context["page"].paginator.count == 3

@@ -90,3 +90,16 @@ def test_details_never_keep_a_link_token():
         AuditAction.SHARED, target=f"https://x.example/a/{token}/", detail={"link": f"/login/link/{token}/"}
     )
     assert token not in event.target and token not in str(event.detail)
+
+
+def test_a_from_date_that_is_no_real_day_filters_nothing_and_is_no_server_error(client):
+    # "2024-02-30" has the shape of a date, so parse_date raises instead of returning None.
+    team = make_team(leaders=0)
+    audit_trail.record(AuditAction.SETTINGS_CHANGED, organisation=team.organisation, target="Ours")
+    _organisation, user = add_admin(email="hr@kommune.example", organisation_slug=team.organisation.slug)
+    client.force_login(user)
+    for since in ("2024-02-30", "2024-13-45"):
+        for name in ("gensidig:org-audit", "gensidig:org-audit-csv"):
+            response = client.get(reverse(name, args=[team.organisation.slug]), {"since": since})
+            assert response.status_code == 200, (name, since)
+            assert "Ours" in response.content.decode(), (name, since)

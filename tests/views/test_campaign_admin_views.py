@@ -306,3 +306,11 @@ def test_another_organisations_admin_a_chief_and_a_leader_get_404_on_every_new_p
         assert response.status_code == 404, (name, method)
     assert Campaign.objects.get(pk=campaign.pk).name == "Forår"
     assert not ReminderBatch.objects.exists()
+
+
+def test_a_team_to_leave_out_given_in_digits_int_refuses_is_ignored_not_a_server_error(hr, organisation):
+    campaign = draft(organisation)
+    launched = hr.post(url("campaign-launch", campaign), {"leave_out": ["²", "1²"]})
+    assert launched.status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.OPEN and not campaign.excluded_teams.exists()

@@ -329,3 +329,20 @@ def test_a_chart_that_makes_few_leave_applies_with_one_click(hr, settings):
     assert 'name="confirm_leaving"' not in page(hr.get(preview))
     assert hr.post(preview).status_code == 302
     assert Person.objects.filter(organisation__slug="k", active=True).count() == 7
+
+
+def test_a_confirmation_in_digits_int_refuses_is_no_confirmation_and_no_server_error(hr, settings):
+    # "²" is a digit to str.isdigit() and not to int().
+    settings.GENSIDIG_IMPORT_CONFIRM_LEAVING_SHARE = 0.10
+    preview = upload_partial(hr)
+    for odd in ("²", "4²"):
+        refused = hr.post(preview, {"confirm_leaving": odd})
+        assert refused.status_code == 400 and "Confirm that 4 people leave the org chart" in errors(refused)
+        assert Person.objects.filter(organisation__slug="k", active=True).count() == 11
+
+
+def test_an_admin_to_remove_given_in_digits_int_refuses_is_a_404(hr):
+    hr.post(url("org-admins"), {"email": "ny.hr@k.dk"})
+    for junk in ("²", "1²"):
+        assert hr.post(url("org-admin-remove"), {"admin": junk}).status_code == 404, junk
+    assert OrganisationAdmin.objects.filter(organisation__slug="k").count() == 2

@@ -1,8 +1,9 @@
-"""Token paths take only the token alphabet: anything else is the neutral 404, never a 500."""
+"""Token and id paths take only their alphabet: anything else is the neutral 404, never a 500."""
 
 from urllib.parse import quote
 
 import pytest
+from django.urls import Resolver404, resolve
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -35,3 +36,27 @@ def test_no_token_of_any_characters_gives_a_server_error(client, token):
             assert response.status_code < 500, (path, token)
             if not looks_like_token(token):
                 assert response.status_code in (301, 404), (path, token)
+
+
+# Every URL with a public id (a round, team, campaign, agreement or upload) in its path, one of each.
+PUBLIC_ID_PATHS = [
+    "/rounds/{}/extend/",
+    "/rounds/{}/agreements/{}/edit/",
+    "/team/{}/",
+    "/campaigns/{}/rollup/{}/",
+    "/org/a/campaigns/{}/",
+    "/org/a/import/{}/",
+    "/org/a/teams/{}/rename/",
+]
+
+
+@pytest.mark.parametrize("path", PUBLIC_ID_PATHS)
+@pytest.mark.parametrize("public_id", ["\x00", "a\x00b", "æøå", "a" * 17, "a.b", "a%b"], ids=repr)
+def test_a_public_id_outside_its_alphabet_is_a_404_before_any_lookup(client, django_user_model, path, public_id):
+    # A NUL reached the database's lookup, and PostgreSQL refuses to compare text with it: a 500.
+    client.force_login(django_user_model.objects.create_user(email="someone@x.dk"))
+    with pytest.raises(Resolver404):
+        resolve(path.format(*[public_id] * path.count("{}")))
+    url = path.format(*[quote(public_id, safe="")] * path.count("{}"))
+    for method in (client.get, client.post):
+        assert method(url).status_code == 404, url

@@ -3,40 +3,61 @@
 Tokens are stored only as hashes, so a link can be put into an e-mail only at the moment it is
 made: every invitation carries a new token, added to the invitation's links (DESIGN.md 2.7).
 
-At most once, never twice. An invitation is sent in four steps:
+At most once, never twice. Senders take batches of waiting rows; a batch is sent in four steps:
 
-1. a new token is made and the message rendered with it, outside any transaction;
-2. one transaction claims the outbox row (PENDING -> SENDING, a conditional UPDATE, so two
-   senders never claim the same row) and stores the new token's hash, and commits;
-3. the message is handed to the mail server, over one connection reused for the whole run;
-4. the row is marked SENT, or FAILED with a short reason.
+1. a new token is made for each row, outside any transaction;
+2. one transaction claims the rows still waiting (PENDING -> SENDING, one conditional UPDATE ...
+   RETURNING, so two senders never claim the same row), stores the claimed rows' token hashes in
+   one insert, and commits;
+3. each claimed row's message is rendered with its link and handed to the mail server, over one
+   connection per sender reused for the whole run;
+4. what the server took is marked SENT in one statement; a refusal is marked FAILED at once, with
+   a short reason.
 
-A crash between 2 and 4 leaves the row SENDING. A later run never sends it again by itself: it is
+A crash between 2 and 4 leaves the batch SENDING. A later run never sends it again by itself: it is
 reported as interrupted (it may or may not have arrived) until an admin re-queues it. A message
-the server certainly did not take leaves no link behind: its token is deleted again.
+the server certainly did not take leaves no link behind: its token is deleted again, and so are
+the tokens of the rows a sender that stops on an error never got to (they go back to PENDING).
+
+Several senders (GENSIDIG_MAIL_SENDERS threads, each with its own database and mail server
+connections) work through one run's batches at once, and several runs (workers) may too: the
+claim decides who sends what. A sender mostly waits on the mail server, so threads suffice; on
+PostgreSQL a claim skips rows another sender is claiming at that moment instead of waiting.
 
 Reminders are services.mail.reminders.
 """
 
 from __future__ import annotations
 
+import contextlib
+import secrets
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gensidig.models import AnswerToken, Campaign, Invitation, InvitationMail, MailStatus, ReminderBatch, Round
 from gensidig.models.choices import RoundStatus
-from gensidig.services.mail.message import build_message
-from gensidig.services.mail.server import Outcome, Result, Stop, deliver, mail_server
+from gensidig.services.mail.message import Letters
+from gensidig.services.mail.message import build_message as build_message  # services.mail.direct takes it from here
+from gensidig.services.mail.server import Result, Stop, deliver, mail_server
 from gensidig.services.survey.tokens import new_token
 
 Progress = Callable[[int, int], None]
 
-CHUNK = 200
+# Rows a sender claims, and marks sent, at a time. A sender that dies leaves at most this many
+# rows interrupted, among them some that certainly never went out.
+BATCH = 50
+
+# SQLite lets one connection write at a time, and one that finds the file locked sleeps in steps
+# of up to 100 ms before it looks again. The senders of one process therefore take turns here
+# for their short writes instead, which keeps them from sleeping on each other.
+_SQLITE_WRITES = threading.Lock()
 ERROR_LENGTH = InvitationMail._meta.get_field("error").max_length
 
 
@@ -178,12 +199,15 @@ def send_invitations(
     rounds: Iterable[Round] | None = None,
     limit: int | None = None,
     progress: Progress | None = None,
+    senders: int | None = None,
 ) -> SendReport:
     """Send the waiting invitation e-mails (of a campaign, some rounds, or all), at most once each.
 
     Only rounds that still accept answers are sent to. A message the server refuses is marked
     FAILED and the run goes on; if the server cannot be reached or goes away, the run stops and
     the rest stays waiting for the next one. Rows found interrupted are reported, never re-sent.
+    `senders` (default GENSIDIG_MAIL_SENDERS) senders work at once, each with its own database
+    and mail server connections, taking batches of the waiting rows in turn.
     """
     scope = InvitationMail.objects.all()
     if campaign is not None:
@@ -199,65 +223,178 @@ def send_invitations(
         pending.values_list("pk", flat=True)[:limit] if limit is not None else pending.values_list("pk", flat=True)
     )
     report = SendReport()
-    total, done = len(ids), 0
-    tell_progress(progress, 0, total)
+    run = _Run(ids, report, progress)
     if ids:
-        try:
-            with mail_server() as connection:
-                for chunk in _chunks(ids):
-                    rows = (
-                        InvitationMail.objects.filter(pk__in=chunk, status=MailStatus.PENDING)
-                        .select_related("invitation__person", "invitation__round__team__organisation")
-                        .order_by("pk")
-                    )
-                    for mail in rows:
-                        outcome = _send_invitation(connection, mail)
-                        if outcome.result is Result.SENT:
-                            report.sent += 1
-                        elif outcome.result is Result.FAILED:
-                            report.failed += 1
-                        elif outcome.result in (Result.NOT_TAKEN, Result.LOST):
-                            raise Stop(outcome.error)
-                        done += 1
-                        tell_progress(progress, done, total)
-        except Stop as stop:
-            report.connection_error = stop.reason
+        senders = senders or settings.GENSIDIG_MAIL_SENDERS
+        if connection.in_atomic_block:
+            # Another connection would not see what this transaction has not committed.
+            senders = 1
+        senders = max(1, min(senders, -(-len(ids) // BATCH)))
+        if senders == 1:
+            run.sender()
+        else:
+            threads = [threading.Thread(target=run.sender_thread, name=f"mail-sender-{n}") for n in range(senders)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            if run.errors:
+                raise run.errors[0]
     report.failures = _addresses(InvitationMail.objects.filter(pk__in=ids, status=MailStatus.FAILED))
     report.interrupted = _addresses(scope.filter(status=MailStatus.SENDING))
     report.remaining = pending.count()
     return report
 
 
-def _send_invitation(connection, mail: InvitationMail) -> Outcome:
-    invitation = mail.invitation
-    if invitation.person is None:
-        InvitationMail.objects.filter(pk=mail.pk, status=MailStatus.PENDING).update(
-            status=MailStatus.FAILED, error=_("The person is no longer in the organisation's chart.")
+class _Run:
+    """The batches of one run, shared by its senders, and what they did (threads take turns under a lock)."""
+
+    def __init__(self, ids: list[int], report: SendReport, progress: Progress | None):
+        batches = list(_chunks(ids, BATCH))
+        # Each run starts at a batch of its own choosing, so that runs in several worker processes
+        # at once mostly claim different rows instead of racing for the same ones.
+        start = secrets.randbelow(len(batches)) if batches else 0
+        self.batches = iter(batches[start:] + batches[:start])
+        self.report, self.progress = report, progress
+        self.total, self.done = len(ids), 0
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+        self.errors: list[BaseException] = []
+        tell_progress(progress, 0, self.total)
+
+    def next_batch(self) -> list[int] | None:
+        with self.lock:
+            return None if self.stopped.is_set() else next(self.batches, None)
+
+    def count(self, result: Result) -> None:
+        with self.lock:
+            if result is Result.SENT:
+                self.report.sent += 1
+            elif result is Result.FAILED:
+                self.report.failed += 1
+            self.done += 1
+            tell_progress(self.progress, self.done, self.total)
+
+    def sender(self) -> None:
+        """One sender: its own mail server connection, batch after batch until none is left or the server goes."""
+        letters = Letters()
+        try:
+            with mail_server() as mail_connection:
+                while (batch := self.next_batch()) is not None:
+                    _send_batch(mail_connection, letters, batch, self)
+        except Stop as stop:
+            with self.lock:
+                self.stopped.set()
+                self.report.connection_error = self.report.connection_error or stop.reason
+
+    def sender_thread(self) -> None:
+        try:
+            self.sender()
+        except BaseException as error:  # a bug, or a crash: the run stops and raises it
+            self.stopped.set()
+            self.errors.append(error)
+        finally:
+            connection.close()  # this thread's own database connection
+
+
+def _send_batch(mail_connection, letters: Letters, batch: list[int], run: _Run) -> None:
+    """Claim, send and mark one batch; at most once for each message, whatever happens half-way.
+
+    New tokens are made for the batch's rows; one transaction claims the rows still waiting
+    (PENDING -> SENDING) and stores the hashes of the claimed rows' tokens. Each claimed row's
+    message is then rendered with its token and handed over, and what the server took is marked
+    SENT in one statement at the end. If the sender stops half-way (the server goes away, or an
+    exception) the messages it certainly never handed over go back to PENDING without their
+    links, and the one being handed over stays SENDING; if the process dies, the whole batch stays
+    SENDING and is reported as interrupted, never sent again by itself.
+    """
+    rows = (
+        InvitationMail.objects.filter(pk__in=batch, status=MailStatus.PENDING)
+        .select_related("invitation__person", "invitation__round__team__organisation")
+        .order_by("pk")
+    )
+    made = []
+    for mail in rows:
+        if mail.invitation.person is None:
+            gone = InvitationMail.objects.filter(pk=mail.pk, status=MailStatus.PENDING).update(
+                status=MailStatus.FAILED, error=_("The person is no longer in the organisation's chart.")
+            )
+            run.count(Result.FAILED if gone else Result.SKIPPED)
+            continue
+        made.append((mail, new_token()))
+    if not made:
+        return
+    with _writing(), transaction.atomic():
+        claimed = _claim([mail.pk for mail, _token in made])
+        AnswerToken.objects.bulk_create(
+            [
+                AnswerToken(invitation_id=mail.invitation_id, token_hash=token.token_hash)
+                for mail, token in made
+                if mail.pk in claimed
+            ]
         )
-        return Outcome(Result.FAILED)
-    token = new_token()
-    message = build_message(round_=invitation.round, person=invitation.person, role=invitation.role, token=token.token)
-    with transaction.atomic():
-        claimed = InvitationMail.objects.filter(pk=mail.pk, status=MailStatus.PENDING).update(
-            status=MailStatus.SENDING, error=""
-        )
-        if not claimed:
-            return Outcome(Result.SKIPPED)
-        AnswerToken.objects.create(invitation=invitation, token_hash=token.token_hash)
-    outcome = deliver(connection, message)
-    if outcome.result is Result.SENT:
-        InvitationMail.objects.filter(pk=mail.pk, status=MailStatus.SENDING).update(status=MailStatus.SENT)
-    elif outcome.result in (Result.FAILED, Result.NOT_TAKEN):
-        # Not delivered: the new link reached nobody, so it goes again.
-        with transaction.atomic():
-            AnswerToken.objects.filter(token_hash=token.token_hash).delete()
-            if outcome.result is Result.FAILED:
-                update = {"status": MailStatus.FAILED, "error": outcome.error[:ERROR_LENGTH]}
-            else:
-                update = {"status": MailStatus.PENDING}
-            InvitationMail.objects.filter(pk=mail.pk, status=MailStatus.SENDING).update(**update)
-    # LOST: left SENDING on purpose -- it may have arrived, so it is reported, not re-sent.
-    return outcome
+    for _skipped in range(len(made) - len(claimed)):  # another sender has them
+        run.count(Result.SKIPPED)
+    made = [(mail, token) for mail, token in made if mail.pk in claimed]
+    handed, sent = set(), []
+    try:
+        for mail, token in made:
+            invitation = mail.invitation
+            message = letters.message(
+                round_=invitation.round, person=invitation.person, role=invitation.role, token=token.token
+            )
+            handed.add(mail.pk)
+            outcome = deliver(mail_connection, message)
+            if outcome.result is Result.SENT:
+                sent.append(mail.pk)
+            elif outcome.result in (Result.FAILED, Result.NOT_TAKEN):
+                # Not delivered: the new link reached nobody, so it goes again.
+                with _writing(), transaction.atomic():
+                    AnswerToken.objects.filter(token_hash=token.token_hash).delete()
+                    if outcome.result is Result.FAILED:
+                        update = {"status": MailStatus.FAILED, "error": outcome.error[:ERROR_LENGTH]}
+                    else:
+                        update = {"status": MailStatus.PENDING}
+                    InvitationMail.objects.filter(pk=mail.pk, status=MailStatus.SENDING).update(**update)
+            if outcome.result is not Result.NOT_TAKEN:
+                run.count(outcome.result)
+            if outcome.result in (Result.NOT_TAKEN, Result.LOST):
+                # LOST stays SENDING on purpose: it may have arrived, so it is reported, not re-sent.
+                raise Stop(outcome.error)
+    finally:
+        if sent:
+            with _writing():
+                InvitationMail.objects.filter(pk__in=sent, status=MailStatus.SENDING).update(status=MailStatus.SENT)
+        never_handed = [(mail, token) for mail, token in made if mail.pk not in handed]
+        if never_handed:
+            with _writing(), transaction.atomic():
+                AnswerToken.objects.filter(token_hash__in=[token.token_hash for _mail, token in never_handed]).delete()
+                InvitationMail.objects.filter(
+                    pk__in=[mail.pk for mail, _token in never_handed], status=MailStatus.SENDING
+                ).update(status=MailStatus.PENDING)
+
+
+def _writing():
+    """The senders of this process, one at a time, on SQLite (see _SQLITE_WRITES); no wait elsewhere."""
+    return _SQLITE_WRITES if connection.vendor == "sqlite" else contextlib.nullcontext()
+
+
+def _claim(ids: list[int]) -> set[int]:
+    """PENDING -> SENDING for those of the rows still waiting, in one statement; returns the ids claimed.
+
+    On PostgreSQL, rows another sender is claiming at this very moment are skipped rather than
+    waited for (it sends them, or puts them back for a later run).
+    """
+    table = connection.ops.quote_name(InvitationMail._meta.db_table)
+    listed = ", ".join(["%s"] * len(ids))
+    if connection.vendor == "postgresql":
+        where = f"id IN (SELECT id FROM {table} WHERE id IN ({listed}) AND status = %s FOR UPDATE SKIP LOCKED)"  # noqa: S608 - names are ours, values are parameters
+    else:
+        where = f"id IN ({listed}) AND status = %s"
+    sql = f"UPDATE {table} SET status = %s, error = '' WHERE {where} AND status = %s RETURNING id"  # noqa: S608 - as above
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [MailStatus.SENDING, *ids, MailStatus.PENDING, MailStatus.PENDING])
+        return {row[0] for row in cursor.fetchall()}
 
 
 # --- Small helpers ---------------------------------------------------------------------------------
@@ -287,9 +424,9 @@ def _addresses(mails) -> list[MailAddress]:
     ]
 
 
-def _chunks(ids: list[int]) -> Iterator[list[int]]:
-    for start in range(0, len(ids), CHUNK):
-        yield ids[start : start + CHUNK]
+def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 def tell_progress(progress: Progress | None, done: int, total: int) -> None:

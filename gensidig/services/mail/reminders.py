@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from gensidig.models import AnswerToken, Invitation, MailStatus, ReminderBatch, ReminderStatus, Round
 from gensidig.models.choices import RoundStatus
-from gensidig.services.mail.message import build_message
+from gensidig.services.mail.message import Letters
 from gensidig.services.mail.outbox import Progress, SendReport, tell_progress
 from gensidig.services.mail.server import Result, Stop, deliver, mail_server
 from gensidig.services.survey.tokens import new_token
@@ -99,6 +99,7 @@ def send_reminders(*, progress: Progress | None = None) -> SendReport:
     ).count()
     done = 0
     tell_progress(progress, 0, total)
+    letters = Letters(reminder=True)  # each kind of reminder rendered once for the whole run
     try:
         with mail_server() as connection:
             for batch_id in batch_ids:
@@ -108,8 +109,8 @@ def send_reminders(*, progress: Progress | None = None) -> SendReport:
                 for invitation, token in _new_links(batch):
                     if not Invitation.objects.filter(pk=invitation.pk, used=False).exists():
                         continue  # answered since the batch was taken
-                    message = build_message(
-                        round_=batch.round, person=invitation.person, role=invitation.role, token=token, reminder=True
+                    message = letters.message(
+                        round_=batch.round, person=invitation.person, role=invitation.role, token=token
                     )
                     outcome = deliver(connection, message)
                     if outcome.result is Result.SENT:

@@ -27,6 +27,7 @@ from gensidig.models import MailStatus, Person, ReportNotice, Round, SignInLink
 from gensidig.models.choices import Role
 from gensidig.services.mail.message import AUTOMATIC_HEADERS
 from gensidig.services.mail.server import Result, Stop, deliver, mail_server
+from gensidig.services.results.rendered import retire
 from gensidig.services.signin import new_link, user_for_email
 
 LINK_LIFETIME = datetime.timedelta(days=7)
@@ -57,6 +58,8 @@ def share_report(*, round_: Round) -> int:
         new = [ReportNotice(round=round_, person=person) for person in leaders_to_tell(round_) if person.pk not in told]
         # Two shares at once may both find a leader untold; the unique constraint keeps one row.
         ReportNotice.objects.bulk_create(new, ignore_conflicts=True)
+        # The team's pages show when it was shared, and the team's course its shared rounds.
+        retire(team_ids=[round_.team_id])
     return len(new)
 
 
@@ -66,6 +69,7 @@ def stop_sharing(*, round_: Round) -> None:
         Round.objects.filter(pk=round_.pk).update(shared_on=None)
         round_.refresh_from_db(fields=["shared_on"])
         ReportNotice.objects.filter(round=round_, status=MailStatus.PENDING).delete()
+        retire(team_ids=[round_.team_id])
 
 
 def send_report_notices(*, now: datetime.datetime | None = None) -> NoticeReport:

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from gensidig.models import Organisation, Person, Team, TeamMembership
 from gensidig.models.choices import Language
 from gensidig.services.organisation.teams import slug_for
+from gensidig.services.results.rendered import retire_naming
 
 ZIP_MAGIC = b"PK\x03\x04"
 DELIMITERS = (";", ",")
@@ -876,7 +877,7 @@ def _write(organisation: Organisation, work: _Work) -> None:
         for person in created:
             people[person.email] = person
 
-    changed = []
+    changed, renamed = [], []
     for person, wanted, manager in work.staying:
         manager_id = people[manager].pk if manager else None
         if (
@@ -885,6 +886,8 @@ def _write(organisation: Organisation, work: _Work) -> None:
             and all(getattr(person, k) == v for k, v in wanted.items())
         ):
             continue
+        if any(getattr(person, k) != wanted[k] for k in ("name", "email") if k in wanted):
+            renamed.append(person.pk)
         for name, value in wanted.items():
             setattr(person, name, value)
         person.manager_id, person.active, person.left_on = manager_id, True, None
@@ -898,6 +901,8 @@ def _write(organisation: Organisation, work: _Work) -> None:
         Person.objects.bulk_update(
             changed, ["email", "name", "unit", "title", "language", "manager", "active", "left_on"], batch_size=500
         )
+        # A report or guide kept with an agreement that names one of them must show the new name.
+        retire_naming(person_ids=renamed)
 
     # Teams, level by level from the top, so each new team's parent already has an id.
     team_of: dict[str, Team] = {}

@@ -9,6 +9,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from gensidig.models import Organisation, Person, Team, TeamMembership, User
+from gensidig.services.results.rendered import retire_naming
 
 
 class TeamError(ValueError):
@@ -48,6 +49,8 @@ def upsert_person(*, organisation: Organisation, email: str, name: str = "", lan
         person.language, changed = language, [*changed, "language"]
     if changed:
         person.save(update_fields=changed)
+        if "name" in changed:
+            retire_naming(person_ids=[person.pk])  # kept reports with an agreement that names them
     return person
 
 

@@ -36,27 +36,45 @@ class Hierarchy:
         return list(reversed(order))
 
 
-def campaign_hierarchy(campaign: Campaign) -> Hierarchy:
+@dataclass(frozen=True)
+class RoundRef:
+    """A round as a page's read path needs it: which round, of which team and campaign."""
+
+    pk: int
+    team_id: int
+    campaign_id: int | None
+
+
+def campaign_hierarchy(campaign: Campaign, *, light: bool = False) -> Hierarchy:
     """The campaign's teams with a round, as a tree following the org chart.
 
     A team of the branch without a round of its own (left out, or without leaders) is not a
     node: the teams below it hang from its nearest ancestor with a round. Its empty own cell would
     otherwise be a hidden term known to everyone, and force needless suppression around it.
+
+    `light`: each team's round is a RoundRef (ids only) rather than a whole Round, for pages that
+    only count (thousands of model instances and their instrument are what the close needs).
     """
-    rounds = {}
-    for round_ in Round.objects.filter(campaign=campaign):
-        if campaign.instrument_id == round_.instrument_id:
-            round_.instrument = campaign.instrument  # one instrument, decoded once, not once per round
-        rounds[round_.team_id] = round_
+    rounds: dict = {}
+    if light:
+        for pk, team_id in Round.objects.filter(campaign=campaign).values_list("pk", "team_id"):
+            rounds[team_id] = RoundRef(pk, team_id, campaign.pk)
+    else:
+        for round_ in Round.objects.filter(campaign=campaign):
+            if campaign.instrument_id == round_.instrument_id:
+                round_.instrument = campaign.instrument  # one instrument, decoded once, not once per round
+            rounds[round_.team_id] = round_
     organisation = campaign.organisation
     if campaign.root_team_id:
         ids = {
             campaign.root_team_id,
             *descendants([campaign.root_team], organisation=organisation)[campaign.root_team_id],
         }
+        org_parent = dict(Team.objects.filter(pk__in=ids).values_list("pk", "parent_id"))
     else:
-        ids = set(Team.objects.filter(organisation=organisation).values_list("pk", flat=True))
-    org_parent = dict(Team.objects.filter(pk__in=ids).values_list("pk", "parent_id"))
+        # The whole organisation: read by organisation, not by a list of thousands of ids.
+        org_parent = dict(Team.objects.filter(organisation=organisation).values_list("pk", "parent_id"))
+        ids = set(org_parent)
 
     def nearest_with_round(team_id: int) -> int | None:
         ancestor = org_parent.get(team_id)

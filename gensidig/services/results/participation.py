@@ -16,6 +16,8 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from django.core.paginator import Page, Paginator
+
 from gensidig.models import (
     Campaign,
     CampaignStatus,
@@ -28,7 +30,7 @@ from gensidig.models import (
 )
 from gensidig.models.choices import Role
 from gensidig.services.results.hierarchy import Hierarchy, campaign_hierarchy
-from gensidig.services.results.protection import ParticipationTeam, protect_participation
+from gensidig.services.results.protection import ParticipationResult, ParticipationTeam, protect_participation
 
 
 @dataclass(frozen=True)
@@ -47,9 +49,13 @@ def not_answered_at_most(*, campaign: Campaign, round_ids) -> int | None:
     round_ids = set(round_ids)
     waiting: dict[int, int] = defaultdict(int)
     complete: dict[int, set] = defaultdict(set)
+    # The campaign's batches, kept to the rounds asked about: the same rows as filtering by the
+    # rounds' ids, without a list of thousands of ids in the statement.
     for round_id, number, sent, failed, status, interrupted in ReminderBatch.objects.filter(
-        round_id__in=round_ids
+        round__campaign=campaign
     ).values_list("round_id", "number", "sent", "failed", "status", "interrupted"):
+        if round_id not in round_ids:
+            continue
         if status == ReminderStatus.DONE and not interrupted:
             waiting[number] += sent + failed
             complete[number].add(round_id)
@@ -61,10 +67,11 @@ def chiefs_of(hierarchy: Hierarchy, organisation) -> tuple[dict, set]:
     """Who leads which of the hierarchy's teams, and which of those chiefs are also HR."""
     led: dict = defaultdict(list)
     users = {}
-    for team_id, chief_id, user_id in Team.objects.filter(pk__in=hierarchy.team_ids).values_list(
+    in_hierarchy = set(hierarchy.team_ids)  # read by organisation, not by a list of thousands of ids
+    for team_id, chief_id, user_id in Team.objects.filter(organisation=organisation).values_list(
         "pk", "chief_id", "chief__user_id"
     ):
-        if chief_id is not None:
+        if team_id in in_hierarchy and chief_id is not None:
             led[chief_id].append(team_id)
             users[chief_id] = user_id
     admin_users = set(OrganisationAdmin.objects.filter(organisation=organisation).values_list("user_id", flat=True))
@@ -102,6 +109,36 @@ def remember_shown(campaign: Campaign, rows: list[ParticipationRow]) -> None:
         )
 
 
+_PATTERNS: dict[tuple, ParticipationResult] = {}
+_PATTERNS_KEPT = 16
+
+
+def _protected(*, teams: tuple, k: int, chiefs: dict, admins: set, not_answered_at_most: int | None):
+    """protect_participation, remembered for exactly the same inputs (per process).
+
+    The audited pattern is a function of what it is given and nothing else, so the campaign page,
+    asked again while nobody has answered since, gets the pattern it got last time instead of
+    auditing the whole hierarchy again. Any change in a count, a floor, a chief or a reminder is a
+    different key, and is audited afresh.
+    """
+    key = (
+        teams,
+        k,
+        tuple((chief, tuple(led)) for chief, led in chiefs.items()),
+        frozenset(admins),
+        not_answered_at_most,
+    )
+    found = _PATTERNS.get(key)
+    if found is None:
+        found = protect_participation(
+            teams=teams, k=k, chiefs=chiefs, admins=admins, not_answered_at_most=not_answered_at_most
+        )
+        while len(_PATTERNS) >= _PATTERNS_KEPT:
+            _PATTERNS.pop(next(iter(_PATTERNS)), None)
+        _PATTERNS[key] = found
+    return found
+
+
 def participation_rows(
     *,
     campaign: Campaign,
@@ -118,8 +155,8 @@ def participation_rows(
     at_least = at_least or {}
     own_floor, branch_floor = shown_floors(campaign)
     chiefs, admins = chiefs_of(hierarchy, campaign.organisation)
-    result = protect_participation(
-        teams=[
+    result = _protected(
+        teams=tuple(
             ParticipationTeam(
                 key=t,
                 parent=hierarchy.parent[t],
@@ -129,7 +166,7 @@ def participation_rows(
                 branch_at_least=branch_floor.get(t, 0),
             )
             for t in hierarchy.team_ids
-        ],
+        ),
         k=campaign.anonymity_threshold,
         chiefs=chiefs,
         admins=admins,
@@ -157,9 +194,15 @@ def counts_now(hierarchy: Hierarchy) -> tuple[dict, dict]:
     """How many leaders each team invited, and how many have answered so far."""
     team_of_round = {r.pk: team_id for team_id, r in hierarchy.round_of.items()}
     invited, answered = defaultdict(int), defaultdict(int)
-    for round_id, used in Invitation.objects.filter(round_id__in=team_of_round, role=Role.LEADER).values_list(
-        "round_id", "used"
-    ):
+    campaigns = {r.campaign_id for r in hierarchy.round_of.values()}
+    if len(campaigns) == 1 and None not in campaigns:
+        # One campaign's rounds: read by campaign, not by a list of thousands of round ids.
+        found = Invitation.objects.filter(round__campaign_id=campaigns.pop(), role=Role.LEADER)
+    else:
+        found = Invitation.objects.filter(round_id__in=team_of_round, role=Role.LEADER)
+    for round_id, used in found.values_list("round_id", "used"):
+        if round_id not in team_of_round:
+            continue
         invited[team_of_round[round_id]] += 1
         answered[team_of_round[round_id]] += bool(used)
     return invited, answered
@@ -167,27 +210,47 @@ def counts_now(hierarchy: Hierarchy) -> tuple[dict, dict]:
 
 @dataclass(frozen=True)
 class ParticipationView:
-    """Participation laid out as the hierarchy, for a page: (team, depth, row) from the top down."""
+    """Participation laid out as the hierarchy, for a page: (team, depth, row) from the top down.
+
+    With a page number, `rows` holds that page of the hierarchy only and `page` says where it is;
+    the totals are the whole campaign's either way.
+    """
 
     rows: list[tuple[Team, int, ParticipationRow]]
     invited: int
     answered: int | None
+    page: Page | None = None
 
 
-def live_participation(*, campaign: Campaign) -> ParticipationView:
-    """Participation now: computed and audited from the invitations while open, read as stored once closed."""
+def _closed_rows(campaign: Campaign) -> list[ParticipationRow]:
+    """The counts as stored at close (already protected), read as plain values."""
     from gensidig.models import RollupParticipation
 
-    hierarchy = campaign_hierarchy(campaign)
-    parent = hierarchy.parent
+    return [
+        ParticipationRow(*values)
+        for values in RollupParticipation.objects.filter(campaign=campaign).values_list(
+            "team_id", "invited", "answered", "branch_invited", "branch_answered", "parent_id"
+        )
+    ]
+
+
+def live_participation(
+    *, campaign: Campaign, page_number: int | str | None = None, per_page: int = 100
+) -> ParticipationView:
+    """Participation now: computed and audited from the invitations while open, read as stored once closed.
+
+    Given a page number, only that page's teams are read in full (the campaign page at 20,000
+    people shows a page of the hierarchy, not all of it); the order and the totals are the same.
+    """
     if campaign.status == CampaignStatus.CLOSED:
-        rows = [
-            ParticipationRow(p.team_id, p.invited, p.answered, p.branch_invited, p.branch_answered, p.parent_id)
-            for p in RollupParticipation.objects.filter(campaign=campaign)
-        ]
+        rows = _closed_rows(campaign)
         if any(row.parent_id is not None for row in rows):  # the hierarchy as it was at close
             parent = {row.team_id: row.parent_id for row in rows}
+        else:
+            parent = campaign_hierarchy(campaign, light=True).parent
     else:
+        hierarchy = campaign_hierarchy(campaign, light=True)
+        parent = hierarchy.parent
         invited, answered = counts_now(hierarchy)
         rows = participation_rows(campaign=campaign, hierarchy=hierarchy, invited=invited, answered=answered)
         remember_shown(campaign, rows)
@@ -196,19 +259,30 @@ def live_participation(*, campaign: Campaign) -> ParticipationView:
         if parent_id is not None:
             children[parent_id].append(team_id)
     by_team = {row.team_id: row for row in rows}
-    teams = {team.pk: team for team in Team.objects.filter(pk__in=by_team).select_related("chief")}
-    ordered: list[tuple[Team, int, ParticipationRow]] = []
-
-    def walk(team_id: int, depth: int) -> None:
-        ordered.append((teams[team_id], depth, by_team[team_id]))
-        for child in sorted((c for c in children[team_id] if c in by_team), key=lambda t: teams[t].name):
-            walk(child, depth + 1)
-
-    roots = sorted((t for t in by_team if parent.get(t) is None), key=lambda t: teams[t].name)
-    for root in roots:
-        walk(root, 0)
+    # The order needs only the names; whole teams are read for the rows shown.
+    # Read by organisation, not by a list of thousands of ids (building and planning that costs more).
+    names = dict(Team.objects.filter(organisation_id=campaign.organisation_id).values_list("pk", "name"))
+    ordered: list[tuple[int, int]] = []
+    roots = sorted((t for t in by_team if parent.get(t) is None), key=lambda t: names[t])
+    stack = [(root, 0) for root in reversed(roots)]
+    while stack:  # depth first, siblings by name, as the page lists them
+        team_id, depth = stack.pop()
+        ordered.append((team_id, depth))
+        below = sorted((c for c in children[team_id] if c in by_team), key=lambda t: names[t])
+        stack.extend((child, depth + 1) for child in reversed(below))
+    page = None
+    shown = ordered
+    if page_number is not None:
+        page = Paginator(ordered, per_page).get_page(page_number)
+        shown = list(page.object_list)
+    teams = {team.pk: team for team in Team.objects.filter(pk__in=[t for t, _d in shown]).select_related("chief")}
     top = [by_team[r] for r in roots]
     invited_total = sum(row.branch_invited for row in top)
     answered_parts = [row.branch_answered for row in top]
     answered_total = sum(answered_parts) if answered_parts and None not in answered_parts else None
-    return ParticipationView(rows=ordered, invited=invited_total, answered=answered_total)
+    return ParticipationView(
+        rows=[(teams[t], depth, by_team[t]) for t, depth in shown],
+        invited=invited_total,
+        answered=answered_total,
+        page=page,
+    )

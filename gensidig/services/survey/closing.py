@@ -21,6 +21,7 @@ from gensidig.models.choices import RoundStatus
 from gensidig.services.ballots.tally import TallyError, count_ballots, lock_out_submissions
 from gensidig.services.campaigns import CampaignError
 from gensidig.services.results.figures import compute_results
+from gensidig.services.results.rendered import retire
 from gensidig.services.results.rollups import compute_campaign_results
 
 logger = logging.getLogger(__name__)
@@ -54,6 +55,8 @@ def close_round(*, round_: Round, now: datetime.datetime | None = None) -> Round
         locked.save(update_fields=["status", "closed_on"])
         count_ballots(rounds=[locked])
         compute_results(round_=locked)
+        # A later round of the team, closed before this one, shows this one in its course now.
+        retire(team_ids=[locked.team_id])
     return locked
 
 
@@ -77,6 +80,7 @@ def close_campaign(*, campaign: Campaign, now: datetime.datetime | None = None) 
         campaign.status = CampaignStatus.CLOSED
         campaign.save(update_fields=["status"])
         compute_campaign_results(campaign=campaign)
+        retire(team_ids={r.team_id for r in closing})
     return campaign
 
 
