@@ -1,4 +1,5 @@
-"""What the benchmarks share: their own PostgreSQL database, helper processes, small utilities.
+"""What the benchmarks share: the app's environment, a fresh data folder and PostgreSQL database
+for each run, helper processes, the production server, exit statuses, percentiles and small utilities.
 
 Each benchmark runs as a script (`python benchmarks/<name>.py`), so this folder is on its import
 path and `from common import ...` finds this module.
@@ -98,7 +99,7 @@ def app_env(
 ) -> dict[str, str]:
     """The environment a benchmark's app process runs with: production settings (DEBUG off), fresh
     secrets, `data_dir` as its data folder, SQLite there unless `database_url` is given; `extra`
-    adds or overrides settings."""
+    adds the script's own settings (e-mail, the benchmark views, ...)."""
     env = caller_env()
     env.update(
         GENSIDIG_DATA_DIR=str(data_dir),
