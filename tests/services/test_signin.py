@@ -135,4 +135,4 @@ def test_the_daily_jobs_clear_expired_staff_sessions_and_sign_in_links_once_a_da
     now[0] += scheduled.DAY_SECONDS - 1
     assert jobs.run_if_due() == []
     now[0] += 1
-    assert len(jobs.run_if_due()) == 2
+    assert len(jobs.run_if_due()) == 3
