@@ -6,12 +6,28 @@ def site(request):
 
 
 def roles(request):
-    """The organisations the signed-in user administers, for the navigation (read only when shown)."""
-    from django.utils.functional import SimpleLazyObject
+    """The organisations the signed-in user administers, for the navigation (read only when shown).
 
-    from gensidig.services.access import administered_organisations
+    Read as (slug, name) pairs straight from the admin rows, which the user's index finds: the
+    navigation needs nothing else, and every signed-in page draws it, so no Organisation objects
+    are built for it. Read afresh on each page, so a right taken away or a renamed organisation
+    shows at once.
+    """
+    from django.utils.functional import SimpleLazyObject
 
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"admin_organisations": ()}
-    return {"admin_organisations": SimpleLazyObject(lambda: list(administered_organisations(user).order_by("name")))}
+    return {"admin_organisations": SimpleLazyObject(lambda: _administered(user.pk))}
+
+
+def _administered(user_id: int) -> list[dict]:
+    from django.db.models import F
+
+    from gensidig.models import OrganisationAdmin
+
+    return list(
+        OrganisationAdmin.objects.filter(user_id=user_id)
+        .order_by("organisation__name")
+        .values(slug=F("organisation__slug"), name=F("organisation__name"))
+    )

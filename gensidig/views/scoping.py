@@ -18,11 +18,16 @@ def teams_for_user(user):
 
 
 def get_round_for_user(request, public_id: str) -> Round:
+    if not request.user.is_authenticated:
+        raise Http404
     round_ = (
         Round.objects.select_related("team__organisation", "team__chief", "instrument")
         # The framework's text is read through framework_for's cache, not on every page.
         .defer("instrument__content")
-        .filter(public_id=public_id, team__in=teams_for_user(request.user))
+        # services.access.led_teams's rule (the team's chief is one of the user's people, still in
+        # the chart), put on the chief this query joins anyway: one lookup by the round's public
+        # id, without a subquery over teams.
+        .filter(public_id=public_id, team__chief__user=request.user, team__chief__active=True)
         .first()
     )
     if round_ is None:

@@ -73,6 +73,7 @@ class MailAddress:
     role: str
     team: str
     error: str = ""
+    status: str = ""  # the e-mail's MailStatus, to sort one read into the report's lists
 
 
 @dataclass
@@ -134,10 +135,10 @@ def queue_invitations(*, rounds: Iterable[Round]) -> int:
     Idempotent: invitations that already have an outbox row keep it, whatever its status.
     """
     new = [
-        InvitationMail(invitation_id=pk)
-        for pk in Invitation.objects.filter(round__in=_ids(rounds), person__isnull=False, mail__isnull=True)
+        InvitationMail(invitation_id=pk, round_id=round_id)
+        for pk, round_id in Invitation.objects.filter(round__in=_ids(rounds), person__isnull=False, mail__isnull=True)
         .order_by("pk")
-        .values_list("pk", flat=True)
+        .values_list("pk", "round_id")
     ]
     InvitationMail.objects.bulk_create(new, batch_size=500, ignore_conflicts=True)
     return len(new)
@@ -150,14 +151,14 @@ def resend_interrupted(*, rounds: Iterable[Round]) -> int:
     the link in a copy that did arrive stops working. Run it only when no sender is running: a
     message being sent at this very moment looks the same as an interrupted one.
     """
-    return InvitationMail.objects.filter(invitation__round__in=_ids(rounds), status=MailStatus.SENDING).update(
+    return InvitationMail.objects.filter(round__in=_ids(rounds), status=MailStatus.SENDING).update(
         status=MailStatus.PENDING, error=""
     )
 
 
 def resend_failed(*, rounds: Iterable[Round], invitation_ids: Iterable[int] | None = None) -> int:
     """Queue again invitation e-mails that could not be delivered (all, or those of the given invitations)."""
-    failed = InvitationMail.objects.filter(invitation__round__in=_ids(rounds), status=MailStatus.FAILED)
+    failed = InvitationMail.objects.filter(round__in=_ids(rounds), status=MailStatus.FAILED)
     if invitation_ids is not None:
         failed = failed.filter(invitation_id__in=list(invitation_ids))
     return failed.update(status=MailStatus.PENDING, error="")
@@ -166,7 +167,10 @@ def resend_failed(*, rounds: Iterable[Round], invitation_ids: Iterable[int] | No
 def mail_status(*, rounds: Iterable[Round]) -> MailStatusReport:
     """Counts per status, the addresses that failed or were interrupted, and reminder counts only."""
     round_ids = _ids(rounds)
-    mails = InvitationMail.objects.filter(invitation__round__in=round_ids)
+    # By the e-mails' own round: the counts come from the (round, status) index alone, without
+    # joining the invitations (still one index entry per e-mail: a count kept by the sender would
+    # be the next step), and the short lists below read only their few rows.
+    mails = InvitationMail.objects.filter(round__in=round_ids)
     counts = dict.fromkeys(MailStatus.values, 0)
     for status, in_status in _count_by(mails, "status"):
         counts[status] = in_status
@@ -182,10 +186,12 @@ def mail_status(*, rounds: Iterable[Round]) -> MailStatusReport:
         )
         for batch in ReminderBatch.objects.filter(round__in=round_ids).order_by("round_id", "number")
     ]
+    # Both short lists in one statement; the (round, status) index finds their few rows.
+    needing_attention = _addresses(mails.filter(status__in=[MailStatus.FAILED, MailStatus.SENDING]))
     return MailStatusReport(
         counts=counts,
-        failed=_addresses(mails.filter(status=MailStatus.FAILED)),
-        interrupted=_addresses(mails.filter(status=MailStatus.SENDING)),
+        failed=[mail for mail in needing_attention if mail.status == MailStatus.FAILED],
+        interrupted=[mail for mail in needing_attention if mail.status == MailStatus.SENDING],
         reminders=reminders,
     )
 
@@ -419,6 +425,7 @@ def _addresses(mails) -> list[MailAddress]:
             role=mail.invitation.role,
             team=mail.invitation.round.team.name,
             error=mail.error,
+            status=mail.status,
         )
         for mail in mails.select_related("invitation__person", "invitation__round__team").order_by("pk")
     ]

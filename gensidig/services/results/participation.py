@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
+from django.db.models import Count, Q
 
 from gensidig.models import (
     Campaign,
@@ -174,16 +175,27 @@ def participation_rows(
             campaign=campaign, round_ids=[r.pk for r in hierarchy.round_of.values()]
         ),
     )
+    # Each branch's sums from its children's, bottom up: once per team, where walking every
+    # team's whole branch costs the tree's size times its depth (thousands of units at 20,000).
+    branch_invited: dict[int, int] = {}
+    branch_answered: dict[int, int] = {}
+    for team_id in hierarchy.bottom_up():
+        below = hierarchy.children[team_id]
+        branch_invited[team_id] = invited.get(team_id, 0) + sum(branch_invited[c] for c in below)
+        branch_answered[team_id] = answered.get(team_id, 0) + sum(branch_answered[c] for c in below)
     rows = []
     for team_id in hierarchy.team_ids:
-        branch = hierarchy.subtree(team_id)
+        if team_id not in branch_invited:  # not under a top team: its branch summed as it stands
+            branch = hierarchy.subtree(team_id)
+            branch_invited[team_id] = sum(invited.get(t, 0) for t in branch)
+            branch_answered[team_id] = sum(answered.get(t, 0) for t in branch)
         rows.append(
             ParticipationRow(
                 team_id=team_id,
                 invited=invited.get(team_id, 0),
                 answered=answered.get(team_id, 0) if team_id in result.own_shown else None,
-                branch_invited=sum(invited.get(t, 0) for t in branch),
-                branch_answered=sum(answered.get(t, 0) for t in branch) if team_id in result.total_shown else None,
+                branch_invited=branch_invited[team_id],
+                branch_answered=branch_answered[team_id] if team_id in result.total_shown else None,
                 parent_id=hierarchy.parent[team_id],
             )
         )
@@ -200,11 +212,18 @@ def counts_now(hierarchy: Hierarchy) -> tuple[dict, dict]:
         found = Invitation.objects.filter(round__campaign_id=campaigns.pop(), role=Role.LEADER)
     else:
         found = Invitation.objects.filter(round_id__in=team_of_round, role=Role.LEADER)
-    for round_id, used in found.values_list("round_id", "used"):
+    # Counted by the database, a row per round: at 20,000 people that is about a thousand rows to
+    # read instead of twenty thousand invitations.
+    counted = (
+        found.order_by()
+        .values_list("round_id")
+        .annotate(invited=Count("pk"), answered=Count("pk", filter=Q(used=True)))
+    )
+    for round_id, in_round, used in counted:
         if round_id not in team_of_round:
             continue
-        invited[team_of_round[round_id]] += 1
-        answered[team_of_round[round_id]] += bool(used)
+        invited[team_of_round[round_id]] += in_round
+        answered[team_of_round[round_id]] += used
     return invited, answered
 
 
