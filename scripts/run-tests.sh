@@ -25,12 +25,23 @@ data_dir="$(mktemp -d)"
 trap 'rm -rf "$data_dir"' EXIT
 export GENSIDIG_DATA_DIR="$data_dir" DJANGO_ALLOW_ASYNC_UNSAFE=true
 
+# With no arguments: everything but the browser tests on TEST_WORKERS processes (pytest-xdist,
+# default 2, this machine's cores), then the browser tests in one process, as they drive one
+# Chromium against one live server. With arguments: pytest with exactly those.
+suite() {
+  if [ "$#" -eq 0 ]; then
+    $VENV/bin/pytest -n "${TEST_WORKERS:-2}" -m "not e2e" && $VENV/bin/pytest -m e2e
+  else
+    $VENV/bin/pytest "$@"
+  fi
+}
+
 echo "== tests on SQLite"
-env -u DATABASE_URL $VENV/bin/pytest "$@"
+(unset DATABASE_URL; suite "$@")
 
 if $VENV/bin/python -c "import psycopg, sys; psycopg.connect(sys.argv[1].replace('postgres://', 'postgresql://', 1).rsplit('/', 1)[0] + '/postgres', connect_timeout=3).close()" "$PG_URL" 2>/dev/null; then
   echo "== tests on PostgreSQL ($PG_URL)"
-  DATABASE_URL="$PG_URL" $VENV/bin/pytest "$@"
+  (export DATABASE_URL="$PG_URL"; suite "$@")
 elif [ "$CI" = "true" ]; then
   echo "PostgreSQL is not reachable at $PG_URL: the PostgreSQL pass cannot run in CI." >&2
   exit 1
