@@ -37,6 +37,7 @@ import io
 import json
 import os
 import random
+import resource
 import select
 import shutil
 import subprocess
@@ -422,7 +423,43 @@ def answer_share(campaign, rng, spec, record, label: str = "") -> int:
     return answered
 
 
-def close_timed(campaign, record, *, answered: int, rounds: int, label: str) -> None:
+@contextlib.contextmanager
+def peak_memory():
+    """The helper process's peak resident memory while the block runs (Linux: VmHWM after resetting it).
+
+    Yields a callable that describes the peak, and how much it rose above the memory in use before.
+    Where the peak cannot be reset (not Linux), the process's lifetime peak is given instead.
+    """
+    before, result = _status_kib("VmRSS"), {}
+    try:
+        Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS
+        resettable = True
+    except OSError:
+        resettable = False
+    try:
+        yield lambda: result.get("text", "")
+    finally:
+        peak = _status_kib("VmHWM") if resettable else None
+        if peak is None:
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+            result["text"] = f"{peak / 1024:,.0f} MB (lifetime peak of the process)"
+        else:
+            result["text"] = (
+                f"{peak / 1024:,.0f} MB ({(peak - (before or 0)) / 1024:+,.0f} MB over the {(before or 0) / 1024:,.0f} MB before)"
+            )
+
+
+def _status_kib(field: str) -> int | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def close_timed(campaign, record, *, answered: int, rounds: int, label: str, profile: str = "") -> None:
     """Close the campaign, timing its parts: counting, protecting the questions, participation, audits."""
     from django.db.models import Q
 
@@ -448,8 +485,27 @@ def close_timed(campaign, record, *, answered: int, rounds: int, label: str) -> 
         "participation": (participation, "protect_participation"),
     }
     label = f"{label} (ballots opened and counted, team figures, roll-ups, suppression, audit)"
-    with timed_parts(parts) as seconds, record.step(label, count=rounds, unit="rounds"):
+    profiler = None
+    if profile:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.001)
+    with (
+        peak_memory() as memory,
+        timed_parts(parts) as seconds,
+        record.step(label, count=rounds, unit="rounds") as step,
+    ):
+        if profiler is not None:
+            profiler.start()
+        cpu = time.process_time()
         close_campaign(campaign=campaign)
+        cpu = time.process_time() - cpu
+        if profiler is not None:
+            profiler.stop()
+    # The process's own CPU time (not the database server's) says more than wall time on a busy machine.
+    step.note = f"peak memory of the helper process during the close: {memory()}; its CPU time: {cpu:.2f} s"
+    if profiler is not None:
+        Path(profile).write_text(profiler.output_text(unicode=True, show_all=False))
     record.add(Step(f"  of which opening and counting {ballots:,} ballots", ballots, "ballots", seconds["counting"]))
     questions = (
         ItemStatistic.objects.filter(round__campaign=campaign, role=Role.LEADER)
@@ -678,7 +734,9 @@ def helper_run() -> None:
     # at service level, with varied values and a comment from about one leader in three.
     rng = random.Random(spec["seed"])
     answered = answer_share(campaign, rng, spec, record)
-    close_timed(campaign, record, answered=answered, rounds=len(rounds), label="close_campaign")
+    close_timed(
+        campaign, record, answered=answered, rounds=len(rounds), label="close_campaign", profile=spec["profile_close"]
+    )
 
     # A year later: one leader in fifty has left, and the organisation runs the campaign again.
     # Every team is now compared with its round of last year (services.results.history).
@@ -880,6 +938,7 @@ def bench_database(kind: str, args, chart: OrgChart, files: dict[str, Path], pos
             "workers": args.workers,
             "only_send": args.only_send,
             "profile_send": str(args.profile_send.resolve()) if args.profile_send else "",
+            "profile_close": str(args.profile_close.resolve()) if args.profile_close else "",
         }
         server_after_send = None
 
@@ -1004,6 +1063,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--only-send", action="store_true", help="Stop after sending the invitations (no answers, no closing)."
     )
     parser.add_argument("--profile-send", type=Path, help="Profile the send step (pyinstrument) into this text file.")
+    parser.add_argument(
+        "--profile-close", type=Path, help="Profile the first close (pyinstrument) into this text file."
+    )
     parser.add_argument("--csv-out", type=Path, help="Also save the generated chart file here.")
     parser.add_argument("--max-seconds", type=int, default=1800, help="Seconds the whole run may take (default 1800).")
     parser.add_argument("--seed", type=int, default=1, help="Seed for the chart and the answers (default 1).")

@@ -57,7 +57,8 @@ def count_ballots(*, rounds: Iterable[Round]) -> int:
     if not rounds:
         return 0
     master = keys.master_key()
-    round_keys = {rk.round_id: rk for rk in RoundKey.objects.filter(round__in=rounds)}
+    ids = [round_.pk for round_ in rounds]
+    round_keys = {rk.round_id: rk for rk in RoundKey.objects.filter(round_id__in=ids)}
     private_keys = {}
     for round_ in rounds:
         if round_.pk not in round_keys:
@@ -66,14 +67,13 @@ def count_ballots(*, rounds: Iterable[Round]) -> int:
             private_keys[round_.pk] = keys.unwrap(round_keys[round_.pk], master=master)
         except keys.BallotKeyError as error:
             raise TallyError(str(error)) from error
-    if RatingCounter.objects.filter(round__in=rounds).exists():
+    if RatingCounter.objects.filter(round_id__in=ids).exists():
         raise TallyError("These rounds already have counters; they were counted before.")
 
     counted = 0
     for start in range(0, len(rounds), ROUNDS_PER_CHUNK):
         chunk = rounds[start : start + ROUNDS_PER_CHUNK]
         counted += _count_chunk(chunk, private_keys)
-    ids = [round_.pk for round_ in rounds]
     Ballot.objects.filter(round_id__in=ids).delete()
     AnswerToken.objects.filter(invitation__round_id__in=ids).delete()
     RoundKey.objects.filter(round_id__in=ids).delete()
@@ -83,7 +83,10 @@ def count_ballots(*, rounds: Iterable[Round]) -> int:
 def _count_chunk(rounds: list[Round], private_keys: dict) -> int:
     by_round: dict[int, list[bytes]] = defaultdict(list)
     for round_id, sealed in (
-        Ballot.objects.filter(round__in=rounds).order_by().values_list("round_id", "sealed").iterator(chunk_size=200)
+        Ballot.objects.filter(round_id__in=[round_.pk for round_ in rounds])
+        .order_by()
+        .values_list("round_id", "sealed")
+        .iterator(chunk_size=200)
     ):
         by_round[round_id].append(bytes(sealed))
     counters, comments, counted = [], [], 0

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 
 from django.db import transaction
@@ -359,12 +359,56 @@ def store_rounds(*, round_ids: list[int], rows: Rows) -> None:
         insert_rows(RoundSummary, SUMMARY_COLUMNS, rows.summaries)
 
 
-def build_rows(*, data: ClosedData, published: Published, instrument, responses_shown: Mapping | None = None) -> Rows:
-    """Every round's rows of a hierarchy; `responses_shown` says whose answer count others may see."""
+# Rounds whose rows are built and written together by `store_in_groups`: what the close holds of
+# the rows at once, whatever the size of the campaign.
+ROUNDS_PER_GROUP = 200
+
+
+def store_in_groups(
+    *,
+    data: ClosedData,
+    published: Published,
+    instrument,
+    responses_shown: Mapping | None = None,
+    group: int = ROUNDS_PER_GROUP,
+) -> None:
+    """`store_rounds` for every round of the hierarchy, `group` rounds' rows at a time.
+
+    The rows, and the order they are written in, are those of one `build_rows` over the whole
+    hierarchy; only fewer of them are held at once.
+    """
+    teams = list(data.hierarchy.round_of)
+    with transaction.atomic():
+        store_rounds(round_ids=[r.pk for r in data.hierarchy.round_of.values()], rows=Rows())
+        for start in range(0, len(teams), group):
+            rows = build_rows(
+                data=data,
+                published=published,
+                instrument=instrument,
+                responses_shown=responses_shown,
+                team_ids=teams[start : start + group],
+            )
+            insert_rows(ItemStatistic, ITEM_COLUMNS, rows.items)
+            insert_rows(ThemeStatistic, THEME_COLUMNS, rows.themes)
+            insert_rows(RoundSummary, SUMMARY_COLUMNS, rows.summaries)
+
+
+def build_rows(
+    *,
+    data: ClosedData,
+    published: Published,
+    instrument,
+    responses_shown: Mapping | None = None,
+    team_ids: Iterable[int] | None = None,
+) -> Rows:
+    """Every round's rows of a hierarchy, or of its `team_ids`; `responses_shown` says whose answer
+    count others may see."""
     framework = framework_for(instrument, "da")
     items = items_by_key(instrument)
     rows = Rows()
-    for team_id, round_ in data.hierarchy.round_of.items():
+    round_of = data.hierarchy.round_of
+    for team_id in round_of if team_ids is None else team_ids:
+        round_ = round_of[team_id]
         round_rows(
             round_=round_,
             team_id=team_id,

@@ -20,7 +20,14 @@ from gensidig.models import Campaign, ParticipationFloor, RollupParticipation, R
 from gensidig.models.choices import Precision, Scale
 from gensidig.services.results import statistics as st
 from gensidig.services.results.distributions import TENTHS
-from gensidig.services.results.figures import PRECISION, build_rows, figures_of, protect_all, read_closed, store_rounds
+from gensidig.services.results.figures import (
+    PRECISION,
+    ROUNDS_PER_GROUP,
+    figures_of,
+    protect_all,
+    read_closed,
+    store_in_groups,
+)
 from gensidig.services.results.hierarchy import campaign_hierarchy
 from gensidig.services.results.participation import participation_rows
 from gensidig.services.survey.instruments import framework_for, items_by_key
@@ -49,8 +56,13 @@ PARTICIPATION_COLUMNS = (
 )
 
 
-def compute_campaign_results(*, campaign: Campaign) -> None:
-    """Store every team's figures, every branch's roll-up and the participation of a closed campaign."""
+def compute_campaign_results(*, campaign: Campaign, group: int = ROUNDS_PER_GROUP) -> None:
+    """Store every team's figures, every branch's roll-up and the participation of a closed campaign.
+
+    The pattern is one for the whole hierarchy, so every question is protected at once; the rows
+    drawn from it are built and written `group` teams at a time (for the roll-ups' figures, one
+    question at a time), so a large campaign's close never holds all of them together.
+    """
     hierarchy = campaign_hierarchy(campaign)
     if not hierarchy.round_of:
         return
@@ -63,6 +75,9 @@ def compute_campaign_results(*, campaign: Campaign) -> None:
         organisation=campaign.organisation,
         campaign=campaign,
     )
+    # Protected now: the leaders' counts and who was invited where are not needed again.
+    data.leader_counts.clear()
+    data.members.clear()
     participation = participation_rows(
         campaign=campaign,
         hierarchy=hierarchy,
@@ -71,37 +86,23 @@ def compute_campaign_results(*, campaign: Campaign) -> None:
         at_least=_answered_at_least(hierarchy, published),
     )
     responses_shown = {row.team_id for row in participation if row.answered is not None}
-    rows = build_rows(data=data, published=published, instrument=instrument, responses_shown=responses_shown)
 
-    statistics, branch_cells = [], {}
-    for item, scale in published.questions:
-        result = published.results[(item.pk, scale)]
-        for team_id in hierarchy.team_ids:
-            cell = result.own[team_id] if hierarchy.is_leaf(team_id) else result.total[team_id]
-            branch_cells[(team_id, item.pk, scale)] = cell
-            shown = cell.shown
-            statistics.append(
-                (
-                    campaign.pk,
-                    team_id,
-                    item.pk,
-                    scale,
-                    shown is None,
-                    None if shown is None else shown.n,
-                    None if shown is None else shown.mean_value,
-                    Precision.TENTH if shown is None else PRECISION[shown.per_point],
-                )
-            )
-    themes = _theme_rows(campaign, hierarchy, published, branch_cells)
     with transaction.atomic():
-        store_rounds(round_ids=[r.pk for r in hierarchy.round_of.values()], rows=rows)
+        store_in_groups(
+            data=data, published=published, instrument=instrument, responses_shown=responses_shown, group=group
+        )
         RollupStatistic.objects.filter(campaign=campaign).delete()
         RollupTheme.objects.filter(campaign=campaign).delete()
         RollupParticipation.objects.filter(campaign=campaign).delete()
         # What HR saw while the campaign ran has been audited with the close; the close's counts stay.
         ParticipationFloor.objects.filter(campaign=campaign).delete()
-        insert_rows(RollupStatistic, STATISTIC_COLUMNS, statistics)
-        insert_rows(RollupTheme, THEME_COLUMNS, themes)
+        for item, scale in published.questions:
+            insert_rows(
+                RollupStatistic, STATISTIC_COLUMNS, _statistic_rows(campaign, hierarchy, published, item, scale)
+            )
+        for start in range(0, len(hierarchy.team_ids), group):
+            team_ids = hierarchy.team_ids[start : start + group]
+            insert_rows(RollupTheme, THEME_COLUMNS, _theme_rows(campaign, hierarchy, published, team_ids))
         insert_rows(
             RollupParticipation,
             PARTICIPATION_COLUMNS,
@@ -120,6 +121,31 @@ def compute_campaign_results(*, campaign: Campaign) -> None:
         )
 
 
+def _branch_cell(hierarchy, published, team_id: int, item_id: int, scale: str):
+    """A team's roll-up cell of a question: a leaf's own cell, else its branch's total."""
+    result = published.results[(item_id, scale)]
+    return result.own[team_id] if hierarchy.is_leaf(team_id) else result.total[team_id]
+
+
+def _statistic_rows(campaign, hierarchy, published, item, scale) -> list[tuple]:
+    rows = []
+    for team_id in hierarchy.team_ids:
+        shown = _branch_cell(hierarchy, published, team_id, item.pk, scale).shown
+        rows.append(
+            (
+                campaign.pk,
+                team_id,
+                item.pk,
+                scale,
+                shown is None,
+                None if shown is None else shown.n,
+                None if shown is None else shown.mean_value,
+                Precision.TENTH if shown is None else PRECISION[shown.per_point],
+            )
+        )
+    return rows
+
+
 def _answered_at_least(hierarchy, published) -> dict[int, int]:
     """What each team's shown figures say about how many of it answered: a question's n plus its
     "don't know" count is a floor."""
@@ -131,12 +157,12 @@ def _answered_at_least(hierarchy, published) -> dict[int, int]:
     return floor
 
 
-def _theme_rows(campaign, hierarchy, published, branch_cells) -> list[tuple]:
+def _theme_rows(campaign, hierarchy, published, team_ids) -> list[tuple]:
     """Theme figures for the heatmap: per branch from its shown roll-ups, per team from its own cells."""
     framework = framework_for(campaign.instrument, "da")
     items = items_by_key(campaign.instrument)
     rows = []
-    for team_id in hierarchy.team_ids:
+    for team_id in team_ids:
         for scope in RollupTheme.Scope:
             for theme in framework.themes:
                 needs, approximate = [], False
@@ -145,7 +171,7 @@ def _theme_rows(campaign, hierarchy, published, branch_cells) -> list[tuple]:
                     cells = []
                     for scale in (Scale.IMPORTANCE, Scale.EXPERIENCE):
                         if scope == RollupTheme.Scope.BRANCH:
-                            cells.append(branch_cells[(team_id, item_id, scale)])
+                            cells.append(_branch_cell(hierarchy, published, team_id, item_id, scale))
                         else:
                             cells.append(published.results[(item_id, scale)].own[team_id])
                     importance, experience = (figures_of(cell) for cell in cells)
