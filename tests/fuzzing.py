@@ -357,7 +357,7 @@ def writes_so_far() -> int:
     opened, PostgreSQL in this transaction). While it stands still, no table changed."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_xact_all_tables")
+            cursor.execute("SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_xact_user_tables")
         else:
             cursor.execute("SELECT total_changes()")
         return int(cursor.fetchone()[0])
