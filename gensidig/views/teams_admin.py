@@ -31,6 +31,17 @@ def _active_team(organisation: Organisation, public_id: str) -> Team:
     return team
 
 
+def _record_team_change(request, organisation, target: str, change: str, **detail) -> None:
+    """The audit trail's line for a team HR changed in the browser: what changed, and any detail of it."""
+    record(
+        AuditAction.TEAM_CHANGED,
+        request=request,
+        organisation=organisation,
+        target=target,
+        detail={"change": change, **detail},
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def team_new(request, slug: str):
@@ -48,13 +59,7 @@ def team_new(request, slug: str):
         except ChangeRejected as rejected:
             show_rejection(form, rejected)
         else:
-            record(
-                AuditAction.TEAM_CHANGED,
-                request=request,
-                organisation=organisation,
-                target=team.name,
-                detail={"change": "formed"},
-            )
+            _record_team_change(request, organisation, team.name, "formed")
             messages.success(request, _("The team “%(team)s” is formed.") % {"team": team.name})
             return redirect("gensidig:org-teams", slug=slug)
     return page_with_people(request, "gensidig/organisation/team_new.html", {"organisation": organisation}, form)
@@ -73,13 +78,7 @@ def team_rename(request, slug: str, public_id: str):
         except ChangeRejected as rejected:
             show_rejection(form, rejected)
         else:
-            record(
-                AuditAction.TEAM_CHANGED,
-                request=request,
-                organisation=organisation,
-                target=team.name,
-                detail={"change": "renamed", "from": old_name},
-            )
+            _record_team_change(request, organisation, team.name, "renamed", **{"from": old_name})
             messages.success(request, _("“%(old)s” is now called “%(new)s”.") % {"old": old_name, "new": team.name})
             return redirect("gensidig:org-teams", slug=slug)
     return page_with_people(
@@ -99,13 +98,7 @@ def team_dissolve(request, slug: str, public_id: str):
         except ChangeRejected as rejected:
             show_rejection(form, rejected)
         else:
-            record(
-                AuditAction.TEAM_CHANGED,
-                request=request,
-                organisation=organisation,
-                target=team.name,
-                detail={"change": "dissolved"},
-            )
+            _record_team_change(request, organisation, team.name, "dissolved")
             messages.success(request, _("The team “%(team)s” is dissolved.") % {"team": team.name})
             return redirect("gensidig:org-teams", slug=slug)
     context = {
