@@ -9,7 +9,7 @@ from functools import wraps
 
 from gensidig.services.audit_trail import record
 
-__all__ = ["audited", "note_target", "record"]
+__all__ = ["audited", "note_target", "record", "record_change"]
 
 
 def note_target(request, *, round_=None, organisation=None, target: str = ""):
@@ -37,3 +37,8 @@ def audited(action: str, *, only_if=None, **detail):
         return wrapped
 
     return decorate
+
+
+def record_change(action, request, organisation, target: str, change: str, **detail) -> None:
+    """The audit trail's line for something HR changed in the browser: what changed, and any detail of it."""
+    record(action, request=request, organisation=organisation, target=target, detail={"change": change, **detail})

@@ -27,7 +27,7 @@ from gensidig.services.organisation.people import (
     reactivate_person,
 )
 
-from .auditing import record
+from .auditing import record_change
 from .scoping import get_organisation_for_admin
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -60,17 +60,6 @@ def page_with_people(request, template: str, context: dict, form) -> HttpRespons
     return render(request, template, context, status=400 if form.errors else 200)
 
 
-def _record_person_change(request, organisation, target: str, change: str, **detail) -> None:
-    """The audit trail's line for a person HR changed in the browser: what changed, and any detail of it."""
-    record(
-        AuditAction.PERSON_CHANGED,
-        request=request,
-        organisation=organisation,
-        target=target,
-        detail={"change": change, **detail},
-    )
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def person_new(request, slug: str):
@@ -82,7 +71,7 @@ def person_new(request, slug: str):
         except ChangeRejected as rejected:
             show_rejection(form, rejected)
         else:
-            _record_person_change(request, organisation, person.email, "added")
+            record_change(AuditAction.PERSON_CHANGED, request, organisation, person.email, "added")
             messages.success(request, _("%(person)s is added to the org chart.") % {"person": person})
             return redirect(_found(slug, person))
     return page_with_people(request, "gensidig/organisation/person_form.html", {"organisation": organisation}, form)
@@ -101,7 +90,9 @@ def person_edit(request, slug: str, person_id: int):
         except ChangeRejected as rejected:
             show_rejection(form, rejected)
         else:
-            _record_person_change(request, organisation, person.email, "edited", fields=form.changed_data)
+            record_change(
+                AuditAction.PERSON_CHANGED, request, organisation, person.email, "edited", fields=form.changed_data
+            )
             messages.success(request, _("The changes to %(person)s are saved.") % {"person": person})
             return redirect(_found(slug, person))
     context = {
@@ -126,7 +117,7 @@ def person_deactivate(request, slug: str, person_id: int):
         except ChangeRejected as rejected:
             show_rejection(form, rejected)
         else:
-            _record_person_change(request, organisation, person.email, "left")
+            record_change(AuditAction.PERSON_CHANGED, request, organisation, person.email, "left")
             messages.success(
                 request,
                 _("%(person)s is no longer in the org chart and will not be invited. Their past rounds are kept.")
@@ -155,7 +146,7 @@ def person_reactivate(request, slug: str, person_id: int):
         except ChangeRejected as rejected:
             show_rejection(form, rejected)
         else:
-            _record_person_change(request, organisation, person.email, "reactivated")
+            record_change(AuditAction.PERSON_CHANGED, request, organisation, person.email, "reactivated")
             messages.success(request, _("%(person)s is back in the org chart.") % {"person": person})
             return redirect(_found(slug, person))
     return page_with_people(

@@ -15,7 +15,7 @@ from gensidig.services.organisation.chart_edits import ChangeRejected
 from gensidig.services.organisation.people import manager_email_of
 from gensidig.services.organisation.team_admin import create_team, dissolve_team, rename_team
 
-from .auditing import record
+from .auditing import record_change
 from .people import page_with_people
 from .scoping import get_organisation_for_admin
 
@@ -29,17 +29,6 @@ def _active_team(organisation: Organisation, public_id: str) -> Team:
     if team is None:
         raise Http404
     return team
-
-
-def _record_team_change(request, organisation, target: str, change: str, **detail) -> None:
-    """The audit trail's line for a team HR changed in the browser: what changed, and any detail of it."""
-    record(
-        AuditAction.TEAM_CHANGED,
-        request=request,
-        organisation=organisation,
-        target=target,
-        detail={"change": change, **detail},
-    )
 
 
 @login_required
@@ -59,7 +48,7 @@ def team_new(request, slug: str):
         except ChangeRejected as rejected:
             show_rejection(form, rejected)
         else:
-            _record_team_change(request, organisation, team.name, "formed")
+            record_change(AuditAction.TEAM_CHANGED, request, organisation, team.name, "formed")
             messages.success(request, _("The team “%(team)s” is formed.") % {"team": team.name})
             return redirect("gensidig:org-teams", slug=slug)
     return page_with_people(request, "gensidig/organisation/team_new.html", {"organisation": organisation}, form)
@@ -78,7 +67,7 @@ def team_rename(request, slug: str, public_id: str):
         except ChangeRejected as rejected:
             show_rejection(form, rejected)
         else:
-            _record_team_change(request, organisation, team.name, "renamed", **{"from": old_name})
+            record_change(AuditAction.TEAM_CHANGED, request, organisation, team.name, "renamed", **{"from": old_name})
             messages.success(request, _("“%(old)s” is now called “%(new)s”.") % {"old": old_name, "new": team.name})
             return redirect("gensidig:org-teams", slug=slug)
     return page_with_people(
@@ -98,7 +87,7 @@ def team_dissolve(request, slug: str, public_id: str):
         except ChangeRejected as rejected:
             show_rejection(form, rejected)
         else:
-            _record_team_change(request, organisation, team.name, "dissolved")
+            record_change(AuditAction.TEAM_CHANGED, request, organisation, team.name, "dissolved")
             messages.success(request, _("The team “%(team)s” is dissolved.") % {"team": team.name})
             return redirect("gensidig:org-teams", slug=slug)
     context = {
