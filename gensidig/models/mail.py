@@ -89,3 +89,31 @@ class ReportNotice(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint("round", "person", name="report_notice_unique")]
         indexes = [models.Index(fields=["status"])]
+
+
+class CampaignMailCount(models.Model):
+    """How many of a campaign's invitation e-mails are in one status: a share of the count.
+
+    Kept by the database itself (triggers, migration 0028) in the statement that changes an
+    e-mail, whoever changes it: queueing, a sender's claim and marks, re-queueing, the demo's bulk
+    updates, and the cascades that delete a round, a team or a whole campaign. So the campaign
+    page reads a few rows instead of one index entry per e-mail. Counts only, like the e-mails
+    themselves: everybody invited gets one, so they tell nothing about answers.
+    """
+
+    # No foreign key constraint: the rows go with their campaign by a trigger when it is deleted,
+    # after its e-mails, whatever order the deletion takes (a constraint would get in its way).
+    campaign = models.ForeignKey(
+        "gensidig.Campaign", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", db_index=False
+    )
+    status = models.CharField(max_length=10, choices=MailStatus)
+    # A share of the count: on PostgreSQL each connection adds to its own (see 0028), so eight
+    # senders marking batches at once seldom wait for one another; the shares are summed when read.
+    slot = models.PositiveSmallIntegerField(default=0)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # Plain columns: the triggers add to a row with INSERT ... ON CONFLICT on exactly these.
+            models.UniqueConstraint(fields=["campaign", "status", "slot"], name="campaign_mail_count_unique"),
+        ]

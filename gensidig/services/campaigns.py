@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from gensidig.models import Campaign, CampaignStatus, Organisation, ReminderBatch, ReminderStatus, Round, Team
 from gensidig.models.choices import RoundStatus
 from gensidig.services.access import descendants
+from gensidig.services.results.hierarchy import chains_upwards
 from gensidig.services.survey.instruments import current_instrument
 from gensidig.services.survey.own_round import FIRST_MANUAL_REMINDER
 from gensidig.services.survey.rounds import RoundError, open_rounds
@@ -227,7 +228,7 @@ def left_out_teams(*, campaign: Campaign) -> list[LeftOut]:
         .values_list("team_id", "closes_at")
     ):
         own[team_id] = closes_at
-    leaders = {t.team.pk: t.leaders for t in preview(organisation=campaign.organisation, root_team=campaign.root_team)}
+    leaders = _leaders_in_branch_now(campaign=campaign, teams=excluded)
     found = []
     for team in excluded:
         if team.pk in own:
@@ -237,6 +238,20 @@ def left_out_teams(*, campaign: Campaign) -> list[LeftOut]:
         else:
             found.append(LeftOut(team=team, reason=LeftOut.SMALL))
     return found
+
+
+def _leaders_in_branch_now(*, campaign: Campaign, teams: list[Team]) -> dict[int, int]:
+    """Leaders of each of these teams now, as preview() counts them (active teams of the campaign's
+    branch, active people), read for these teams only: not the whole branch on every page view."""
+    in_branch = [team.pk for team in teams if team.active]
+    if campaign.root_team_id is not None:
+        chains = chains_upwards(in_branch)
+        in_branch = [pk for pk in in_branch if campaign.root_team_id in chains.get(pk, ())]
+    return dict(
+        Team.objects.filter(pk__in=in_branch)
+        .annotate(n=Count("memberships", filter=Q(memberships__person__active=True)))
+        .values_list("pk", "n")
+    )
 
 
 def launch_campaign(

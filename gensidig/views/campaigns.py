@@ -107,7 +107,7 @@ def campaign_detail(request, slug: str, public_id: str):
         }
     else:
         rounds = Round.objects.filter(campaign=campaign)
-        mail = mailing.mail_status(rounds=rounds)
+        mail = mailing.mail_status(campaign=campaign)
         # A page of the hierarchy at a time: at 20,000 people the whole of it is thousands of rows.
         participation = live_participation(
             campaign=campaign, page_number=request.GET.get("page", 1), per_page=PARTICIPATION_PER_PAGE
@@ -131,7 +131,7 @@ def campaign_detail(request, slug: str, public_id: str):
 def campaign_progress(request, slug: str, public_id: str):
     """The sending progress, as a fragment the campaign page refreshes (htmx) while mail goes out."""
     campaign = get_campaign_for_admin(request, slug, public_id)
-    mail = mailing.mail_status(rounds=Round.objects.filter(campaign=campaign))
+    mail = mailing.mail_status(campaign=campaign)
     waiting = _reminder_waiting(mail)
     response = render(
         request,

@@ -37,12 +37,22 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gensidig.models import AnswerToken, Campaign, Invitation, InvitationMail, MailStatus, ReminderBatch, Round
+from gensidig.models import (
+    AnswerToken,
+    Campaign,
+    Invitation,
+    InvitationMail,
+    MailStatus,
+    ReminderBatch,
+    ReminderStatus,
+    Round,
+)
 from gensidig.models.choices import RoundStatus
+from gensidig.models.mail import CampaignMailCount
 from gensidig.services.mail.message import Letters
 from gensidig.services.mail.message import build_message as build_message  # services.mail.direct takes it from here
 from gensidig.services.mail.server import Result, Stop, deliver, mail_server
@@ -98,7 +108,7 @@ class SendReport:
 
 @dataclass(frozen=True)
 class ReminderCount:
-    round_id: int
+    round_id: int | None  # None: the batches of a whole campaign with the same number and state, summed
     number: int
     sent: int
     failed: int
@@ -164,36 +174,78 @@ def resend_failed(*, rounds: Iterable[Round], invitation_ids: Iterable[int] | No
     return failed.update(status=MailStatus.PENDING, error="")
 
 
-def mail_status(*, rounds: Iterable[Round]) -> MailStatusReport:
-    """Counts per status, the addresses that failed or were interrupted, and reminder counts only."""
-    round_ids = _ids(rounds)
-    # By the e-mails' own round: the counts come from the (round, status) index alone, without
-    # joining the invitations (still one index entry per e-mail: a count kept by the sender would
-    # be the next step), and the short lists below read only their few rows.
-    mails = InvitationMail.objects.filter(round__in=round_ids)
-    counts = dict.fromkeys(MailStatus.values, 0)
-    for status, in_status in _count_by(mails, "status"):
-        counts[status] = in_status
-    reminders = [
-        ReminderCount(
-            round_id=batch.round_id,
-            number=batch.number,
-            sent=batch.sent,
-            failed=batch.failed,
-            done=batch.done,
-            interrupted=batch.interrupted,
-            manual=batch.manual,
-        )
-        for batch in ReminderBatch.objects.filter(round__in=round_ids).order_by("round_id", "number")
-    ]
-    # Both short lists in one statement; the (round, status) index finds their few rows.
-    needing_attention = _addresses(mails.filter(status__in=[MailStatus.FAILED, MailStatus.SENDING]))
+def mail_status(*, rounds: Iterable[Round] | None = None, campaign: Campaign | None = None) -> MailStatusReport:
+    """Counts per status, the addresses that failed or were interrupted, and reminder counts only.
+
+    Of some rounds, counted from their e-mails; or of a whole campaign, from the counts the
+    database keeps for it (CampaignMailCount), a few rows whatever the campaign's size.
+    """
+    if campaign is not None:
+        mails = InvitationMail.objects.filter(round__campaign=campaign)
+        counts = campaign_mail_counts(campaign=campaign)
+        reminders = _campaign_reminders(campaign)
+    else:
+        round_ids = _ids(rounds)
+        # By the e-mails' own round: the counts come from the (round, status) index alone,
+        # without joining the invitations.
+        mails = InvitationMail.objects.filter(round__in=round_ids)
+        counts = dict.fromkeys(MailStatus.values, 0)
+        for status, in_status in _count_by(mails, "status"):
+            counts[status] = in_status
+        reminders = [
+            ReminderCount(
+                round_id=batch.round_id,
+                number=batch.number,
+                sent=batch.sent,
+                failed=batch.failed,
+                done=batch.done,
+                interrupted=batch.interrupted,
+                manual=batch.manual,
+            )
+            for batch in ReminderBatch.objects.filter(round__in=round_ids).order_by("round_id", "number")
+        ]
+    # Both short lists in one statement, and none when the counts say there is nothing to list.
+    needing_attention = []
+    if counts[MailStatus.FAILED] or counts[MailStatus.SENDING]:
+        needing_attention = _addresses(mails.filter(status__in=[MailStatus.FAILED, MailStatus.SENDING]))
     return MailStatusReport(
         counts=counts,
         failed=[mail for mail in needing_attention if mail.status == MailStatus.FAILED],
         interrupted=[mail for mail in needing_attention if mail.status == MailStatus.SENDING],
         reminders=reminders,
     )
+
+
+def _campaign_reminders(campaign: Campaign) -> list[ReminderCount]:
+    """A campaign's reminder batches summed by the database, one line per number and state, not per round."""
+    summed = (
+        ReminderBatch.objects.filter(round__campaign=campaign)
+        .order_by()
+        .values_list("number", "manual", "status", "interrupted")
+        .annotate(sent=Sum("sent"), failed=Sum("failed"))
+        .order_by("number", "status", "interrupted")
+    )
+    return [
+        ReminderCount(
+            round_id=None,
+            number=number,
+            sent=sent,
+            failed=failed,
+            done=status == ReminderStatus.DONE,
+            interrupted=interrupted,
+            manual=manual,
+        )
+        for number, manual, status, interrupted, sent, failed in summed
+    ]
+
+
+def campaign_mail_counts(*, campaign: Campaign) -> dict[str, int]:
+    """A campaign's invitation e-mails per status, summed from the shares the database keeps (0028)."""
+    counts = dict.fromkeys(MailStatus.values, 0)
+    kept = CampaignMailCount.objects.filter(campaign=campaign).order_by().values_list("status").annotate(n=Sum("n"))
+    for status, in_status in kept:
+        counts[status] = in_status
+    return counts
 
 
 # --- Sending invitations ------------------------------------------------------------------------

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.db import connection
+
 from gensidig.models import Campaign, Round, Team
 from gensidig.services.access import descendants
 
@@ -83,6 +85,36 @@ def campaign_hierarchy(campaign: Campaign, *, light: bool = False) -> Hierarchy:
         return ancestor if ancestor in rounds else None
 
     return _tree(rounds, {team_id: nearest_with_round(team_id) for team_id in rounds})
+
+
+def chains_upwards(team_ids) -> dict[int, list[int]]:
+    """Each team with its parents in the chart, nearest first, in one statement.
+
+    For a question about a few teams' place in the tree (is it in this branch, may this chief open
+    it) without reading every team of the organisation: the cost is the teams asked about times
+    the tree's depth.
+    """
+    team_ids = list(team_ids)
+    if not team_ids:
+        return {}
+    table = connection.ops.quote_name(Team._meta.db_table)
+    listed = ", ".join(["%s"] * len(team_ids))
+    # Bounded, so a parent link that ever looped back would end rather than run on.
+    sql = f"""
+        WITH RECURSIVE up(start, id, parent_id, depth) AS (
+            SELECT id, id, parent_id, 0 FROM {table} WHERE id IN ({listed})
+            UNION ALL
+            SELECT up.start, t.id, t.parent_id, up.depth + 1
+            FROM {table} t JOIN up ON t.id = up.parent_id WHERE up.depth < 64
+        )
+        SELECT start, id FROM up ORDER BY start, depth
+    """  # noqa: S608 - the table name is ours, the values parameters
+    chains: dict[int, list[int]] = defaultdict(list)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, team_ids)
+        for start, team_id in cursor.fetchall():
+            chains[start].append(team_id)
+    return dict(chains)
 
 
 def round_hierarchy(round_: Round) -> Hierarchy:

@@ -241,16 +241,40 @@ class ParticipationView:
     page: Page | None = None
 
 
-def _closed_rows(campaign: Campaign) -> list[ParticipationRow]:
-    """The counts as stored at close (already protected), read as plain values."""
+def _closed_rows(campaign: Campaign) -> tuple[dict[int, tuple], dict[int, str]]:
+    """The counts as stored at close (already protected), as plain values by team, and the teams'
+    names, in one statement (rows are made only for the teams a page shows)."""
     from gensidig.models import RollupParticipation
 
-    return [
-        ParticipationRow(*values)
-        for values in RollupParticipation.objects.filter(campaign=campaign).values_list(
-            "team_id", "invited", "answered", "branch_invited", "branch_answered", "parent_id"
-        )
-    ]
+    values, names = {}, {}
+    for *row, name in RollupParticipation.objects.filter(campaign=campaign).values_list(
+        "team_id", "invited", "answered", "branch_invited", "branch_answered", "parent_id", "team__name"
+    ):
+        values[row[0]] = tuple(row)
+        names[row[0]] = name
+    return values, names
+
+
+def tree_order(parent: Mapping[int, int | None], names: Mapping[int, str], units) -> list[tuple[int, int]]:
+    """(team, depth) depth first from the tops, siblings by name: the order the page lists them in.
+
+    One sort of every unit by name, then each unit put under its parent in that order, so every
+    list of siblings comes out sorted without sorting each again.
+    """
+    tops, children = [], defaultdict(list)
+    for team_id in sorted(units, key=names.__getitem__):
+        parent_id = parent.get(team_id)
+        (tops if parent_id is None else children[parent_id]).append(team_id)
+    ordered: list[tuple[int, int]] = []
+
+    def walk(siblings: list[int], depth: int) -> None:  # as deep as the tree, a handful of levels
+        for team_id in siblings:
+            ordered.append((team_id, depth))
+            if team_id in children:
+                walk(children[team_id], depth + 1)
+
+    walk(tops, 0)
+    return ordered
 
 
 def live_participation(
@@ -262,45 +286,38 @@ def live_participation(
     people shows a page of the hierarchy, not all of it); the order and the totals are the same.
     """
     if campaign.status == CampaignStatus.CLOSED:
-        rows = _closed_rows(campaign)
-        if any(row.parent_id is not None for row in rows):  # the hierarchy as it was at close
-            parent = {row.team_id: row.parent_id for row in rows}
+        values, names = _closed_rows(campaign)
+        if any(row[5] is not None for row in values.values()):  # the hierarchy as it was at close
+            parent = {team_id: row[5] for team_id, row in values.items()}
         else:
             parent = campaign_hierarchy(campaign, light=True).parent
+
+        def row_of(team_id: int) -> ParticipationRow:
+            return ParticipationRow(*values[team_id])
     else:
         hierarchy = campaign_hierarchy(campaign, light=True)
         parent = hierarchy.parent
         invited, answered = counts_now(hierarchy)
         rows = participation_rows(campaign=campaign, hierarchy=hierarchy, invited=invited, answered=answered)
         remember_shown(campaign, rows)
-    children: dict[int, list[int]] = defaultdict(list)
-    for team_id, parent_id in parent.items():
-        if parent_id is not None:
-            children[parent_id].append(team_id)
-    by_team = {row.team_id: row for row in rows}
+        values = {row.team_id: row for row in rows}
+        row_of = values.__getitem__
+        # Read by organisation, not by a list of thousands of ids (building and planning that costs more).
+        names = dict(Team.objects.filter(organisation_id=campaign.organisation_id).values_list("pk", "name"))
     # The order needs only the names; whole teams are read for the rows shown.
-    # Read by organisation, not by a list of thousands of ids (building and planning that costs more).
-    names = dict(Team.objects.filter(organisation_id=campaign.organisation_id).values_list("pk", "name"))
-    ordered: list[tuple[int, int]] = []
-    roots = sorted((t for t in by_team if parent.get(t) is None), key=lambda t: names[t])
-    stack = [(root, 0) for root in reversed(roots)]
-    while stack:  # depth first, siblings by name, as the page lists them
-        team_id, depth = stack.pop()
-        ordered.append((team_id, depth))
-        below = sorted((c for c in children[team_id] if c in by_team), key=lambda t: names[t])
-        stack.extend((child, depth + 1) for child in reversed(below))
+    ordered = tree_order(parent, names, values)
     page = None
     shown = ordered
     if page_number is not None:
         page = Paginator(ordered, per_page).get_page(page_number)
         shown = list(page.object_list)
     teams = {team.pk: team for team in Team.objects.filter(pk__in=[t for t, _d in shown]).select_related("chief")}
-    top = [by_team[r] for r in roots]
+    top = [row_of(t) for t in values if parent.get(t) is None]
     invited_total = sum(row.branch_invited for row in top)
     answered_parts = [row.branch_answered for row in top]
     answered_total = sum(answered_parts) if answered_parts and None not in answered_parts else None
     return ParticipationView(
-        rows=[(teams[t], depth, by_team[t]) for t, depth in shown],
+        rows=[(teams[t], depth, row_of(t)) for t, depth in shown],
         invited=invited_total,
         answered=answered_total,
         page=page,
