@@ -45,7 +45,8 @@ bench: install-test
 	$(PY) benchmarks/report_latency.py
 	$(PY) benchmarks/page_scale.py
 	$(PY) benchmarks/page_weight.py
-	$(PY) benchmarks/org_scale.py --only-send
+	$(PY) benchmarks/org_scale.py --only-send --databases sqlite
+	$(PY) benchmarks/org_scale.py --databases postgres --people 5000,20000
 
 lint: install-test
 	$(VENV)/bin/ruff check .

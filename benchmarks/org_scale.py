@@ -81,6 +81,10 @@ STEP_MARKER = "GENSIDIG-BENCH-STEP "
 # second -- the targets, and main before the work on them.
 LAUNCH_TARGET, LAUNCH_BASELINE = 3, 10.9
 SEND_TARGET, SEND_BASELINE = 400, 55
+# Closing: under 5 s at 5,000 people on PostgreSQL (27 s in the issue), at 20,000 no more than 4.5x
+# the 5,000 close, and a peak of the closing process under 300 MB at 20,000 (1.1 GB in the issue).
+CLOSE_TARGET, CLOSE_BASELINE, CLOSE_TARGET_PEOPLE = 5, 27, 5000
+CLOSE_GROWTH_TARGET, CLOSE_MEMORY_TARGET_MB, LARGE_PEOPLE = 4.5, 300, 20000
 ORGANISATION_SLUG = "fjordby"
 ORGANISATION_NAME = "Fjordby Kommune"
 DOMAIN = "fjordby-kommune.example"
@@ -430,16 +434,17 @@ def peak_memory():
     Yields a callable that describes the peak, and how much it rose above the memory in use before.
     Where the peak cannot be reset (not Linux), the process's lifetime peak is given instead.
     """
-    before, result = _status_kib("VmRSS"), {}
+    before, result = _status_kib("VmRSS"), {"peak_kib": 0}
     try:
         Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS
         resettable = True
     except OSError:
         resettable = False
     try:
-        yield lambda: result.get("text", "")
+        yield lambda: result
     finally:
         peak = _status_kib("VmHWM") if resettable else None
+        result["peak_kib"] = peak or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         if peak is None:
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
             result["text"] = f"{peak / 1024:,.0f} MB (lifetime peak of the process)"
@@ -459,8 +464,9 @@ def _status_kib(field: str) -> int | None:
     return None
 
 
-def close_timed(campaign, record, *, answered: int, rounds: int, label: str, profile: str = "") -> None:
-    """Close the campaign, timing its parts: counting, protecting the questions, participation, audits."""
+def close_timed(campaign, record, *, answered: int, rounds: int, label: str, key: str, profile: str = "") -> None:
+    """Close the campaign, timing its parts: counting, protecting the questions, participation, audits;
+    the close's seconds, CPU time and peak memory go into the counts under `key`."""
     from django.db.models import Q
 
     from gensidig.models import (
@@ -503,7 +509,19 @@ def close_timed(campaign, record, *, answered: int, rounds: int, label: str, pro
         if profiler is not None:
             profiler.stop()
     # The process's own CPU time (not the database server's) says more than wall time on a busy machine.
-    step.note = f"peak memory of the helper process during the close: {memory()}; its CPU time: {cpu:.2f} s"
+    step.note = f"peak memory of the helper process during the close: {memory()['text']}; its CPU time: {cpu:.2f} s"
+    if key == "close":
+        step.note += (
+            f"; target: under {CLOSE_TARGET} s at {CLOSE_TARGET_PEOPLE:,} people on PostgreSQL; "
+            f"baseline {CLOSE_BASELINE} s (issue 12)"
+        )
+    record.counts.update(
+        {
+            f"{key}_seconds": round(step.seconds, 3),
+            f"{key}_cpu": round(cpu, 3),
+            f"{key}_peak_mb": round(memory()["peak_kib"] / 1024),
+        }
+    )
     if profiler is not None:
         Path(profile).write_text(profiler.output_text(unicode=True, show_all=False))
     record.add(Step(f"  of which opening and counting {ballots:,} ballots", ballots, "ballots", seconds["counting"]))
@@ -735,7 +753,13 @@ def helper_run() -> None:
     rng = random.Random(spec["seed"])
     answered = answer_share(campaign, rng, spec, record)
     close_timed(
-        campaign, record, answered=answered, rounds=len(rounds), label="close_campaign", profile=spec["profile_close"]
+        campaign,
+        record,
+        answered=answered,
+        rounds=len(rounds),
+        label="close_campaign",
+        key="close",
+        profile=spec["profile_close"],
     )
 
     # A year later: one leader in fifty has left, and the organisation runs the campaign again.
@@ -763,6 +787,7 @@ def helper_run() -> None:
         answered=answered,
         rounds=len(follow_rounds),
         label=f"follow-up close_campaign, {len(left)} leaders left, every team compared with last year",
+        key="follow_up_close",
     )
     coarse = ItemStatistic.objects.filter(round__campaign=follow_up, role=Role.LEADER).exclude(precision="tenth")
     record.counts.update(
@@ -902,6 +927,8 @@ class DatabaseReport:
     steps: list[dict]
     counts: dict
     checks: list[tuple[str, bool]]
+    kind: str = ""
+    people: int = 0
 
     @property
     def failed(self) -> bool:
@@ -976,7 +1003,7 @@ def bench_database(kind: str, args, chart: OrgChart, files: dict[str, Path], pos
         counts["smtp_megabytes"] = f"{server['bytes'] / 1e6:.1f}"
         counts["smtp_cpu"] = f"{server['cpu_seconds']:.1f} s" if smtp is not None else "n/a (shared with the sender)"
         setup = f"{chart.people:,} people in {chart.levels} levels, SMTP server in {where}"
-        return DatabaseReport(title, setup, result["steps"], counts, checks)
+        return DatabaseReport(title, setup, result["steps"], counts, checks, kind=kind, people=chart.people)
 
 
 ENCODING_LABELS = {"utf-8-sig": "UTF-8 with BOM", "cp1252": "cp1252"}
@@ -1024,6 +1051,37 @@ def table(report: DatabaseReport, generated: float) -> str:
     return "\n".join(lines)
 
 
+def close_summary(reports: list[DatabaseReport]) -> str:
+    """Every close beside issue 12's targets: seconds, CPU, peak memory, and growth from the smallest size."""
+    header = f"{'database':<12} {'people':>7} {'close s':>8} {'CPU s':>6} {'peak MB':>8} {'x smallest':>10}  target"
+    lines = ["The close against issue 12's targets (the first close of each run)", header, "-" * (len(header) + 40)]
+    for kind in dict.fromkeys(report.kind for report in reports):
+        runs = sorted((r for r in reports if r.kind == kind and "close_seconds" in r.counts), key=lambda r: r.people)
+        if not runs:
+            continue
+        smallest = runs[0]
+        for report in runs:
+            c = report.counts
+            growth = c["close_seconds"] / smallest.counts["close_seconds"]
+            targets = []
+            if kind == "postgres" and report.people == CLOSE_TARGET_PEOPLE:
+                met = c["close_seconds"] < CLOSE_TARGET
+                targets.append(f"under {CLOSE_TARGET} s: {'met' if met else 'missed'} (baseline {CLOSE_BASELINE} s)")
+            if report.people == LARGE_PEOPLE:
+                if smallest.people == CLOSE_TARGET_PEOPLE:
+                    met = growth <= CLOSE_GROWTH_TARGET
+                    targets.append(
+                        f"at most {CLOSE_GROWTH_TARGET}x the {CLOSE_TARGET_PEOPLE:,}: {'met' if met else 'missed'}"
+                    )
+                met = c["close_peak_mb"] < CLOSE_MEMORY_TARGET_MB
+                targets.append(f"peak under {CLOSE_MEMORY_TARGET_MB} MB: {'met' if met else 'missed'}")
+            lines.append(
+                f"{kind:<12} {report.people:>7,} {c['close_seconds']:>8.2f} {c['close_cpu']:>6.2f} "
+                f"{c['close_peak_mb']:>8,} {growth:>10.2f}  {'; '.join(targets)}"
+            )
+    return "\n".join(lines)
+
+
 def add_answer_arguments(parser, *, seconds: float, seconds_help: str) -> None:
     """The options of `answer_share`: the share of leaders and chiefs who answer, and for how long at most."""
     parser.add_argument(
@@ -1032,9 +1090,22 @@ def add_answer_arguments(parser, *, seconds: float, seconds_help: str) -> None:
     parser.add_argument("--answer-seconds", type=float, default=seconds, help=seconds_help)
 
 
+def people_sizes(text: str) -> list[int]:
+    try:
+        return [int(size.replace("_", "")) for size in text.split(",") if size.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError("sizes are whole numbers, comma-separated") from None
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--people", type=int, default=5000, help="People in the chart (default 5000, at least 100).")
+    parser.add_argument(
+        "--people",
+        type=people_sizes,
+        default=[5000],
+        help="People in the chart, or several sizes comma-separated, each run in turn and their closes compared "
+        "(default 5000, each at least 100).",
+    )
     add_database_arguments(parser, default_postgres_url=DEFAULT_POSTGRES_URL)
     parser.add_argument(
         "--encoding",
@@ -1071,7 +1142,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1, help="Seed for the chart and the answers (default 1).")
     args = parser.parse_args(argv)
     parse_databases(parser, args)
-    if args.people < 100:
+    if min(args.people) < 100:
         parser.error("--people must be at least 100")
     if not 0 <= args.answer_share <= 1:
         parser.error("--answer-share must be between 0 and 1")
@@ -1093,16 +1164,23 @@ def main(argv: list[str]) -> int:
     limit_run_time(args.max_seconds)
     print(
         f"Gensidig at scale: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, {versions('Django', 'psycopg', 'aiosmtpd')}; "
-        f"{args.people:,} people",
+        f"{', '.join(f'{people:,}' for people in args.people)} people",
         flush=True,
     )
     reports: list[DatabaseReport] = []
 
     def run() -> int:
+        for people in args.people:
+            run_size(people)
+        if any("close_seconds" in report.counts for report in reports):
+            print(f"\n{close_summary(reports)}", flush=True)
+        return 0
+
+    def run_size(people: int) -> None:
         databases = each_database(args)
         with tempfile.TemporaryDirectory(prefix="gensidig-bench-scale-chart-") as chart_dir:
             started = time.perf_counter()
-            chart = make_chart(args.people, args.seed)
+            chart = make_chart(people, args.seed)
             files = {}
             for encoding in ENCODING_LABELS:
                 files[encoding] = Path(chart_dir) / f"organisation-{encoding}.csv"
@@ -1111,7 +1189,7 @@ def main(argv: list[str]) -> int:
             if args.csv_out:
                 shutil.copyfile(files[args.encoding], args.csv_out)
             print(
-                f"chart: {chart.people:,} people in {chart.levels} levels, {chart.teams:,} teams, "
+                f"\nchart: {chart.people:,} people in {chart.levels} levels, {chart.teams:,} teams, "
                 f"{files[args.encoding].stat().st_size / 1e6:.2f} MB {ENCODING_LABELS[args.encoding]}; "
                 f"direct reports: {chart.describe_reports()}",
                 flush=True,
@@ -1119,7 +1197,6 @@ def main(argv: list[str]) -> int:
             for kind, postgres in databases:
                 reports.append(bench_database(kind, args, chart, files, postgres))
                 print(f"\n{table(reports[-1], generated)}", flush=True)
-        return 0
 
     return finish(run, stopped="the helpers were stopped") or exit_status(reports, "A check failed")
 

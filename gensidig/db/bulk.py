@@ -7,9 +7,14 @@ and no defaults are filled in for the columns named.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import queue
+import threading
+from collections.abc import Iterable, Sequence
 
 from django.db import connection
+
+# One table's rows: (model, columns, rows), as insert_rows takes them.
+TableRows = tuple[type, Sequence[str], Sequence[tuple]]
 
 
 def insert_rows(model, columns: Sequence[str], rows: Sequence[tuple]) -> None:
@@ -26,3 +31,63 @@ def insert_rows(model, columns: Sequence[str], rows: Sequence[tuple]) -> None:
         else:
             placeholders = ", ".join(["%s"] * len(columns))
             cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", rows)  # noqa: S608
+
+
+def without_queries():
+    """In a thread that works beside a transaction: any query raises instead of running outside it.
+
+    (A thread has a database connection of its own, which is not in the caller's transaction.)
+    """
+
+    def refuse(*_args, **_kwargs):
+        raise RuntimeError("this work is done without the database: it runs beside the transaction")
+
+    return connection.execute_wrapper(refuse)
+
+
+class _Finished:
+    """Put on the queue by the building thread when the batches are all built."""
+
+
+def insert_while_building(batches: Iterable[Iterable[TableRows]]) -> None:
+    """Insert every batch of rows, building the next batch in a thread while one is stored.
+
+    On two cores the database stores one group of rows while Python builds the next, instead of
+    each waiting for the other: at a close of 5,000 people the database's side of the inserts is
+    about as long as the building. At most two batches are held at once. Building must not touch
+    the database (the thread is outside the transaction): any query from it raises, and an error
+    on either side stops both and is raised here.
+    """
+    ready: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def hand_over(item) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def build() -> None:
+        try:
+            with without_queries():
+                for batch in batches:
+                    if not hand_over(list(batch)):
+                        return
+            hand_over(_Finished)
+        except BaseException as error:  # handed to the inserting thread, which raises it
+            hand_over(error)
+
+    builder = threading.Thread(target=build, name="gensidig-bulk-rows", daemon=True)
+    builder.start()
+    try:
+        while (batch := ready.get()) is not _Finished:
+            if isinstance(batch, BaseException):
+                raise batch
+            for model, columns, rows in batch:
+                insert_rows(model, columns, rows)
+    finally:
+        stop.set()
+        builder.join()

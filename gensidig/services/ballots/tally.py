@@ -18,10 +18,12 @@ import random
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 from django.db import connection
 
-from gensidig.db.bulk import insert_rows
+from gensidig.db.bulk import insert_rows, without_queries
 from gensidig.models import AnswerToken, Ballot, Comment, RatingCounter, Round, RoundKey
 from gensidig.services.ballots import keys, sealing
 from gensidig.services.survey.answering import closing_lock
@@ -34,6 +36,19 @@ _random = random.SystemRandom()
 
 class TallyError(Exception):
     """Closing cannot count these rounds; the message says why and nothing was stored."""
+
+
+@dataclass
+class Counted:
+    """What `count_ballots` counted: how many ballots, and each round's counters as they were stored.
+
+    The figures are computed in the same transaction, from exactly these totals; handing them over
+    saves reading back the rows just written (a tenth of a second per thousand rounds, and more
+    as the campaign grows). Whoever reads them may pop a round's rows once used.
+    """
+
+    ballots: int = 0
+    rows: dict[int, list[tuple]] = field(default_factory=dict)  # round id -> [(item id, role, scale, (c0..c5))]
 
 
 def lock_out_submissions(*, round_id: int | None = None, campaign_id: int | None = None) -> None:
@@ -49,13 +64,14 @@ def lock_out_submissions(*, round_id: int | None = None, campaign_id: int | None
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [scope, scope_id])
 
 
-def count_ballots(*, rounds: Iterable[Round]) -> int:
-    """Open and count every ballot of the rounds; returns how many ballots were counted."""
+def count_ballots(*, rounds: Iterable[Round]) -> Counted:
+    """Open and count every ballot of the rounds; returns how many, and the counters stored."""
     if not connection.in_atomic_block:
         raise RuntimeError("count_ballots must run inside the transaction that closes the rounds")
     rounds = list(rounds)
+    counted = Counted()
     if not rounds:
-        return 0
+        return counted
     master = keys.master_key()
     ids = [round_.pk for round_ in rounds]
     round_keys = {rk.round_id: rk for rk in RoundKey.objects.filter(round_id__in=ids)}
@@ -70,17 +86,42 @@ def count_ballots(*, rounds: Iterable[Round]) -> int:
     if RatingCounter.objects.filter(round_id__in=ids).exists():
         raise TallyError("These rounds already have counters; they were counted before.")
 
-    counted = 0
-    for start in range(0, len(rounds), ROUNDS_PER_CHUNK):
-        chunk = rounds[start : start + ROUNDS_PER_CHUNK]
-        counted += _count_chunk(chunk, private_keys)
+    for round_ in rounds:  # read here: the counting thread may not query
+        counter_slots(round_.instrument)
+        items_by_key(round_.instrument)
+    chunks = [rounds[start : start + ROUNDS_PER_CHUNK] for start in range(0, len(rounds), ROUNDS_PER_CHUNK)]
+    # One chunk is counted in a thread while this one reads the next chunk's ballots and stores
+    # the last chunk's counters: on two cores the database and the counting overlap.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gensidig-tally") as counting:
+        pending = None
+        for chunk in chunks:
+            sealed = _read_ballots(chunk)
+            finished = _result(pending)
+            pending = counting.submit(_count_chunk, chunk, sealed, private_keys)
+            if finished is not None:
+                _store(finished, counted)
+        _store(_result(pending), counted)
     Ballot.objects.filter(round_id__in=ids).delete()
     AnswerToken.objects.filter(invitation__round_id__in=ids).delete()
     RoundKey.objects.filter(round_id__in=ids).delete()
     return counted
 
 
-def _count_chunk(rounds: list[Round], private_keys: dict) -> int:
+@dataclass
+class _ChunkCounted:
+    ballots: int = 0
+    counters: list = field(default_factory=list)  # rows of RatingCounter
+    comments: list = field(default_factory=list)  # (round id, theme key, text), shuffled per round
+    rows: dict = field(default_factory=dict)  # round id -> what Counted.rows keeps
+
+
+class _Unreadable(Exception):
+    def __init__(self, round_: Round, error: Exception):
+        super().__init__(str(error))
+        self.round = round_
+
+
+def _read_ballots(rounds: list[Round]) -> dict[int, list[bytes]]:
     by_round: dict[int, list[bytes]] = defaultdict(list)
     for round_id, sealed in (
         Ballot.objects.filter(round_id__in=[round_.pk for round_ in rounds])
@@ -89,39 +130,71 @@ def _count_chunk(rounds: list[Round], private_keys: dict) -> int:
         .iterator(chunk_size=200)
     ):
         by_round[round_id].append(bytes(sealed))
-    counters, comments, counted = [], [], 0
-    for round_ in rounds:
-        instrument = round_.instrument
-        slots = counter_slots(instrument)
-        totals = [[0] * 6 for _ in slots]
-        round_comments: list[tuple[str, str]] = []
-        ballots = by_round.pop(round_.pk, [])
-        _random.shuffle(ballots)
-        for sealed in ballots:
-            try:
-                opened = sealing.open_ballot(private_key=private_keys[round_.pk], sealed=sealed, instrument=instrument)
-            except sealing.BallotUnreadable as error:
-                raise TallyError(
-                    f"A ballot of round {round_.public_id} ({round_.team.name}) cannot be counted: {error}. "
-                    "Nothing was counted and every ballot is kept."
-                ) from error
-            for question, value in opened.ratings:
-                totals[slots[question]][value] += 1
-            for question, values in opened.counts:
-                for value, count in enumerate(values):
-                    totals[slots[question]][value] += count
-            round_comments += opened.comments
-            counted += 1
-        items = items_by_key(instrument)
-        counters += [
-            (round_.pk, items[key].pk, role, scale, slot, *totals[slot]) for (role, key, scale), slot in slots.items()
-        ]
-        _random.shuffle(round_comments)
-        comments += [(_uuid_value(), round_.pk, theme, text) for theme, text in round_comments]
+    return by_round
+
+
+def _result(pending) -> _ChunkCounted | None:
+    """The counting thread's result, with an unreadable ballot told as the close tells it."""
+    if pending is None:
+        return None
+    try:
+        return pending.result()
+    except _Unreadable as unreadable:
+        round_ = unreadable.round
+        raise TallyError(
+            f"A ballot of round {round_.public_id} ({round_.team.name}) cannot be counted: {unreadable}. "
+            "Nothing was counted and every ballot is kept."
+        ) from unreadable.__cause__
+
+
+def _count_chunk(rounds: list[Round], by_round: dict[int, list[bytes]], private_keys: dict) -> _ChunkCounted:
+    """Open and add up every ballot of the rounds (in the counting thread: no queries)."""
+    result = _ChunkCounted()
+    with without_queries():
+        for round_ in rounds:
+            instrument = round_.instrument
+            slots = counter_slots(instrument)
+            totals = [[0] * 6 for _ in slots]
+            round_comments: list[tuple[str, str]] = []
+            ballots = by_round.pop(round_.pk, [])
+            _random.shuffle(ballots)
+            for sealed in ballots:
+                try:
+                    opened = sealing.open_ballot(
+                        private_key=private_keys[round_.pk], sealed=sealed, instrument=instrument
+                    )
+                except sealing.BallotUnreadable as error:
+                    raise _Unreadable(round_, error) from error
+                for question, value in opened.ratings:
+                    totals[slots[question]][value] += 1
+                for question, values in opened.counts:
+                    for value, count in enumerate(values):
+                        totals[slots[question]][value] += count
+                round_comments += opened.comments
+                result.ballots += 1
+            kept = result.rows[round_.pk] = []
+            for slot, item_id, role, scale in _layout(instrument):
+                kept.append((item_id, role, scale, tuple(totals[slot])))
+                result.counters.append((round_.pk, item_id, role, scale, slot, *totals[slot]))
+            _random.shuffle(round_comments)
+            result.comments += [(round_.pk, theme, text) for theme, text in round_comments]
+    return result
+
+
+def _layout(instrument) -> list[tuple[int, int, str, str]]:
+    """(slot, item id, role, scale) of every counter of a round of the instrument."""
+    items = items_by_key(instrument)
+    return [(slot, items[key].pk, role, scale) for (role, key, scale), slot in counter_slots(instrument).items()]
+
+
+def _store(chunk: _ChunkCounted, counted: Counted) -> None:
     # Plain SQL: building tens of thousands of model objects took longer than storing them.
-    insert_rows(RatingCounter, ("round_id", "item_id", "role", "scale", "slot", *RatingCounter.VALUE_FIELDS), counters)
-    insert_rows(Comment, ("id", "round_id", "theme_key", "text"), comments)
-    return counted
+    insert_rows(
+        RatingCounter, ("round_id", "item_id", "role", "scale", "slot", *RatingCounter.VALUE_FIELDS), chunk.counters
+    )
+    insert_rows(Comment, ("id", "round_id", "theme_key", "text"), [(_uuid_value(), *row) for row in chunk.comments])
+    counted.ballots += chunk.ballots
+    counted.rows.update(chunk.rows)
 
 
 def _uuid_value():

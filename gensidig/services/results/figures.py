@@ -18,10 +18,11 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 
 from django.db import transaction
 
-from gensidig.db.bulk import insert_rows
+from gensidig.db.bulk import insert_rows, insert_while_building
 from gensidig.models import Invitation, ItemStatistic, RatingCounter, Round, RoundSummary, ThemeStatistic
 from gensidig.models.choices import DONT_KNOW, SCALES_BY_ROLE_AND_KIND, ItemKind, Precision, Role, Scale, Withheld
 from gensidig.services.results import statistics as st
@@ -63,19 +64,31 @@ class ClosedData:
     members: dict = field(default_factory=dict)  # round id -> invited leaders
 
 
-def read_closed(hierarchy: Hierarchy) -> ClosedData:
+def read_closed(hierarchy: Hierarchy, counted=None) -> ClosedData:
+    """Read what the close needs; the counters of rounds just counted come from `counted`
+    (services.ballots.tally.Counted, whose rounds are popped as they are used), the rest from the table."""
     data = ClosedData(hierarchy=hierarchy)
     team_of_round = {r.pk: team_id for team_id, r in hierarchy.round_of.items()}
-    for round_id, item_id, role, scale, *per_value in (
-        RatingCounter.objects.filter(round_id__in=team_of_round)
-        .order_by()
-        .values_list("round_id", "item_id", "role", "scale", *RatingCounter.VALUE_FIELDS)
-        .iterator(chunk_size=5000)
-    ):
+
+    def file(round_id, item_id, role, scale, per_value: tuple) -> None:
         if role == Role.LEADER:
-            data.leader_counts[(team_of_round[round_id], item_id, scale)] = tuple(per_value)
+            data.leader_counts[(team_of_round[round_id], item_id, scale)] = per_value
         else:
-            data.chief_counts[round_id][(item_id, scale)] = tuple(per_value)
+            data.chief_counts[round_id][(item_id, scale)] = per_value
+
+    just_counted = counted.rows if counted is not None else {}
+    unread = [round_id for round_id in team_of_round if round_id not in just_counted]
+    for round_id in team_of_round:
+        for item_id, role, scale, per_value in just_counted.pop(round_id, ()):
+            file(round_id, item_id, role, scale, per_value)
+    if unread:
+        for round_id, item_id, role, scale, *per_value in (
+            RatingCounter.objects.filter(round_id__in=unread)
+            .order_by()
+            .values_list("round_id", "item_id", "role", "scale", *RatingCounter.VALUE_FIELDS)
+            .iterator(chunk_size=5000)
+        ):
+            file(round_id, item_id, role, scale, tuple(per_value))
     for round_id, role, used in Invitation.objects.filter(round_id__in=team_of_round).values_list(
         "round_id", "role", "used"
     ):
@@ -142,10 +155,28 @@ def figures_of(cell) -> st.Figures:
     """A protected cell as the statistics functions take it: only what is published."""
     shown: Shown | None = cell.shown if cell is not None else None
     if shown is None:
-        return st.Figures.hidden()
-    return st.Figures(withheld=False, n=shown.n, mean=shown.mean_value, sd=shown.sd_value, dont_know=cell.dont_know)
+        return _HIDDEN
+    return _published_figures(shown, cell.dont_know)
 
 
+_HIDDEN = st.Figures.hidden()
+
+
+# The close asks for the same few thousand published cells tens of thousands of times; the
+# figures are frozen, so each is made once.
+@lru_cache(maxsize=16384)
+def _published_figures(shown: Shown, dont_know: int | None) -> st.Figures:
+    return st.Figures(withheld=False, n=shown.n, mean=shown.mean_value, sd=shown.sd_value, dont_know=dont_know)
+
+
+@lru_cache(maxsize=4096)
+def _chief_answer(counts: tuple) -> tuple[int, int | None, int]:
+    """How many times the chief answered a question, their answer, and their "don't know" count."""
+    given = dict(enumerate(counts))
+    return sum(counts), st.single_answer(given), given.get(DONT_KNOW, 0)
+
+
+@lru_cache(maxsize=16384)
 def _distribution(shown: Shown) -> str | None:
     if shown.full is not None:
         return json.dumps({"kind": "full", "counts": list(shown.full)})
@@ -267,23 +298,9 @@ def round_rows(
         return figures_of(cell)
 
     def chief(item, scale) -> int | None:
-        given = dict(enumerate(chief_counts.get((item.pk, scale), (0,) * 6)))
-        value = st.single_answer(given)
+        answers, value, dont_know = _chief_answer(tuple(chief_counts.get((item.pk, scale), _UNANSWERED)))
         rows.items.append(
-            (
-                round_.pk,
-                item.pk,
-                Role.CHIEF,
-                scale,
-                False,
-                "",
-                sum(given.values()),
-                value,
-                Precision.TENTH,
-                None,
-                given.get(DONT_KNOW, 0),
-                None,
-            )
+            (round_.pk, item.pk, Role.CHIEF, scale, False, "", answers, value, Precision.TENTH, None, dont_know, None)
         )
         return value
 
@@ -340,6 +357,9 @@ def round_rows(
     )
 
 
+_UNANSWERED = (0,) * 6
+
+
 def _would_show_spread(shown: Shown) -> bool:
     """Whether a shown cell shows everything rule 3 allows at its size (nothing left out)."""
     from gensidig.services.results.distributions import GROUPED_FROM
@@ -378,8 +398,11 @@ def store_in_groups(
     hierarchy; only fewer of them are held at once.
     """
     teams = list(data.hierarchy.round_of)
-    with transaction.atomic():
-        store_rounds(round_ids=[r.pk for r in data.hierarchy.round_of.values()], rows=Rows())
+    # Read now, in this thread: the groups are built in another, which may not query.
+    framework_for(instrument, "da")
+    items_by_key(instrument)
+
+    def groups():
         for start in range(0, len(teams), group):
             rows = build_rows(
                 data=data,
@@ -388,9 +411,15 @@ def store_in_groups(
                 responses_shown=responses_shown,
                 team_ids=teams[start : start + group],
             )
-            insert_rows(ItemStatistic, ITEM_COLUMNS, rows.items)
-            insert_rows(ThemeStatistic, THEME_COLUMNS, rows.themes)
-            insert_rows(RoundSummary, SUMMARY_COLUMNS, rows.summaries)
+            yield (
+                (ItemStatistic, ITEM_COLUMNS, rows.items),
+                (ThemeStatistic, THEME_COLUMNS, rows.themes),
+                (RoundSummary, SUMMARY_COLUMNS, rows.summaries),
+            )
+
+    with transaction.atomic():
+        store_rounds(round_ids=[r.pk for r in data.hierarchy.round_of.values()], rows=Rows())
+        insert_while_building(groups())
 
 
 def build_rows(
@@ -422,10 +451,11 @@ def build_rows(
     return rows
 
 
-def compute_results(*, round_: Round) -> RoundSummary:
-    """Compute and store everything a report of this round (outside any campaign) may show."""
+def compute_results(*, round_: Round, counted=None) -> RoundSummary:
+    """Compute and store everything a report of this round (outside any campaign) may show;
+    `counted` is what the close just counted, if it did (see `read_closed`)."""
     hierarchy = round_hierarchy(round_)
-    data = read_closed(hierarchy)
+    data = read_closed(hierarchy, counted)
     published = protect_all(
         data=data, instrument=round_.instrument, k=round_.anonymity_threshold, organisation=round_.team.organisation
     )

@@ -15,7 +15,7 @@ from collections import defaultdict
 
 from django.db import transaction
 
-from gensidig.db.bulk import insert_rows
+from gensidig.db.bulk import insert_rows, insert_while_building
 from gensidig.models import Campaign, ParticipationFloor, RollupParticipation, RollupStatistic, RollupTheme
 from gensidig.models.choices import Precision, Scale
 from gensidig.services.results import statistics as st
@@ -56,18 +56,19 @@ PARTICIPATION_COLUMNS = (
 )
 
 
-def compute_campaign_results(*, campaign: Campaign, group: int = ROUNDS_PER_GROUP) -> None:
+def compute_campaign_results(*, campaign: Campaign, group: int = ROUNDS_PER_GROUP, counted=None) -> None:
     """Store every team's figures, every branch's roll-up and the participation of a closed campaign.
 
     The pattern is one for the whole hierarchy, so every question is protected at once; the rows
     drawn from it are built and written `group` teams at a time (for the roll-ups' figures, one
-    question at a time), so a large campaign's close never holds all of them together.
+    question at a time), so a large campaign's close never holds all of them together. `counted`
+    is what the close just counted (see figures.read_closed).
     """
     hierarchy = campaign_hierarchy(campaign)
     if not hierarchy.round_of:
         return
     instrument = campaign.instrument
-    data = read_closed(hierarchy)
+    data = read_closed(hierarchy, counted)
     published = protect_all(
         data=data,
         instrument=instrument,
@@ -96,13 +97,23 @@ def compute_campaign_results(*, campaign: Campaign, group: int = ROUNDS_PER_GROU
         RollupParticipation.objects.filter(campaign=campaign).delete()
         # What HR saw while the campaign ran has been audited with the close; the close's counts stay.
         ParticipationFloor.objects.filter(campaign=campaign).delete()
-        for item, scale in published.questions:
-            insert_rows(
-                RollupStatistic, STATISTIC_COLUMNS, _statistic_rows(campaign, hierarchy, published, item, scale)
-            )
-        for start in range(0, len(hierarchy.team_ids), group):
-            team_ids = hierarchy.team_ids[start : start + group]
-            insert_rows(RollupTheme, THEME_COLUMNS, _theme_rows(campaign, hierarchy, published, team_ids))
+        # Read here, in this thread: the rows are built in another, which may not query.
+        framework_for(instrument, "da")
+        items_by_key(instrument)
+        insert_while_building(
+            [(RollupStatistic, STATISTIC_COLUMNS, _statistic_rows(campaign, hierarchy, published, item, scale))]
+            for item, scale in published.questions
+        )
+        insert_while_building(
+            [
+                (
+                    RollupTheme,
+                    THEME_COLUMNS,
+                    _theme_rows(campaign, hierarchy, published, hierarchy.team_ids[start : start + group]),
+                )
+            ]
+            for start in range(0, len(hierarchy.team_ids), group)
+        )
         insert_rows(
             RollupParticipation,
             PARTICIPATION_COLUMNS,

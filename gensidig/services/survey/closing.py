@@ -53,8 +53,7 @@ def close_round(*, round_: Round, now: datetime.datetime | None = None) -> Round
         locked.status = RoundStatus.CLOSED
         locked.closed_on = timezone.localdate(now)
         locked.save(update_fields=["status", "closed_on"])
-        count_ballots(rounds=[locked])
-        compute_results(round_=locked)
+        compute_results(round_=locked, counted=count_ballots(rounds=[locked]))
         # A later round of the team, closed before this one, shows this one in its course now.
         retire(team_ids=[locked.team_id])
     return locked
@@ -79,10 +78,10 @@ def close_campaign(*, campaign: Campaign, now: datetime.datetime | None = None) 
         Round.objects.filter(pk__in=[r.pk for r in closing]).update(
             status=RoundStatus.CLOSED, closed_on=timezone.localdate(now)
         )
-        count_ballots(rounds=closing)
+        counted = count_ballots(rounds=closing)
         campaign.status = CampaignStatus.CLOSED
         campaign.save(update_fields=["status"])
-        compute_campaign_results(campaign=campaign)
+        compute_campaign_results(campaign=campaign, counted=counted)
         retire(team_ids={r.team_id for r in closing})
     return campaign
 
