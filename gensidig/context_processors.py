@@ -22,12 +22,6 @@ def roles(request):
 
 
 def _administered(user_id: int) -> list[dict]:
-    from django.db.models import F
+    from gensidig.services.access import administered_pairs
 
-    from gensidig.models import OrganisationAdmin
-
-    return list(
-        OrganisationAdmin.objects.filter(user_id=user_id)
-        .order_by("organisation__name")
-        .values(slug=F("organisation__slug"), name=F("organisation__name"))
-    )
+    return [{"slug": slug, "name": name} for slug, name in administered_pairs(user_id)]

@@ -286,7 +286,8 @@ GENSIDIG_MAX_CHART_ROWS = env_int("GENSIDIG_MAX_CHART_ROWS", 50_000, minimum=100
 # address) is locked out for the cool-off period; a right password is refused too until then.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's, reading the signed-in user with a query compiled once (gensidig/auth_backends.py).
+    "gensidig.auth_backends.ModelBackend",
 ]
 AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
 AXES_FAILURE_LIMIT = env_int("GENSIDIG_SIGN_IN_FAILURE_LIMIT", 10, minimum=1)

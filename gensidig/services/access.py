@@ -10,7 +10,8 @@ from collections import defaultdict
 
 from django.db.models import QuerySet
 
-from gensidig.models import Campaign, Organisation, Round, Team
+from gensidig.db.prepared import Prepared
+from gensidig.models import Campaign, Organisation, OrganisationAdmin, Round, Team
 from gensidig.models.choices import Role
 
 
@@ -53,6 +54,80 @@ def shared_rounds(user) -> QuerySet[Round]:
         invitations__person__user=user,
         invitations__person__active=True,
     ).distinct()
+
+
+# --- The same rules for one round or the navigation, asked on every signed-in page -------------
+# Compiled once per process (gensidig/db/prepared.py): on these pages building the SQL cost more
+# than running it. Each is one statement without a subquery, by the round's public id or the user.
+
+# What a round's pages use besides the round: its team, the team's organisation and chief, and the
+# instrument (whose framework text is read through framework_for's cache, not here).
+_ROUND_JOINS = ("team__organisation", "team__chief", "instrument")
+
+_led_round = Prepared(
+    Round,
+    # led_teams's rule, put on the chief the lookup joins anyway; one round at most (its public id
+    # is unique), so no order.
+    lambda public_id, user_id: (
+        Round.objects.select_related(*_ROUND_JOINS)
+        .defer("instrument__content")
+        .filter(public_id=public_id, team__chief__user_id=user_id, team__chief__active=True)
+        .order_by()
+    ),
+    public_id=str,
+    user_id=int,
+)
+
+_shared_round = Prepared(
+    Round,
+    # shared_rounds's rule for one round.
+    lambda public_id, user_id: (
+        Round.objects.select_related(*_ROUND_JOINS)
+        .defer("instrument__content")
+        .filter(
+            public_id=public_id,
+            shared_on__isnull=False,
+            invitations__role=Role.LEADER,
+            invitations__person__user_id=user_id,
+            invitations__person__active=True,
+        )
+        .order_by()
+        .distinct()
+    ),
+    public_id=str,
+    user_id=int,
+)
+
+_administered_pairs = Prepared(
+    OrganisationAdmin,
+    # administered_organisations's rule, as (slug, name) pairs straight from the admin rows.
+    lambda user_id: (
+        OrganisationAdmin.objects.filter(user_id=user_id)
+        .order_by("organisation__name", "organisation__slug")
+        .values_list("organisation__slug", "organisation__name")
+    ),
+    user_id=int,
+)
+
+
+def led_round(user, public_id: str) -> Round | None:
+    """The round with this public id if the user leads its team (else None), with its team,
+    organisation, chief and instrument."""
+    if not user.is_authenticated:
+        return None
+    return _led_round.first(public_id=public_id, user_id=user.pk)
+
+
+def shared_round(user, public_id: str) -> Round | None:
+    """The round with this public id if it is one of `shared_rounds(user)` (else None)."""
+    if not user.is_authenticated:
+        return None
+    return _shared_round.first(public_id=public_id, user_id=user.pk)
+
+
+def administered_pairs(user_id: int) -> list[tuple[str, str]]:
+    """(slug, name) of each organisation the user administers, by name."""
+    return _administered_pairs.rows(user_id=user_id)
 
 
 def descendants(teams: list[Team], *, organisation: Organisation) -> dict[int, list[int]]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 
 from gensidig import framework as fw
+from gensidig.db.prepared import Prepared
 from gensidig.formatting import score_text
 from gensidig.models import Comment, ItemStatistic, Round, RoundSummary, ThemeStatistic
 from gensidig.models.choices import Precision, Role, Scale, Withheld
@@ -264,9 +265,21 @@ def comments_for(*, round_: Round, theme_key: str, shown: bool) -> list[str]:
     """
     if not shown:
         return []
-    texts = list(Comment.objects.filter(round=round_, theme_key=theme_key).values_list("text", flat=True))
+    texts = [text for (text,) in _theme_comments.rows(round_id=round_.pk, theme_key=theme_key)]
     random.SystemRandom().shuffle(texts)
     return texts
+
+
+# Read on every view of a theme page, so compiled once (gensidig/db/prepared.py). No order: they
+# are shuffled above.
+_theme_comments = Prepared(
+    Comment,
+    lambda round_id, theme_key: (
+        Comment.objects.filter(round_id=round_id, theme_key=theme_key).order_by().values_list("text")
+    ),
+    round_id=int,
+    theme_key=str,
+)
 
 
 def focus_sentences(theme: ThemeReport, *, to_chief: bool = True) -> list[str]:

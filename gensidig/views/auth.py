@@ -90,6 +90,6 @@ def use_link(request: HttpRequest, token: str) -> HttpResponse:
     user = use_sign_in_link(token=token)
     if user is None:
         return render(request, "gensidig/registration/link_unusable.html", {"minutes": LINK_MINUTES}, status=404)
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, user, backend="gensidig.auth_backends.ModelBackend")
     # A link in a notification lands where it points (a shared report); only a path on this site.
     return redirect(safe_next(request.GET.get("next")) or "gensidig:home")

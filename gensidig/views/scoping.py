@@ -18,18 +18,11 @@ def teams_for_user(user):
 
 
 def get_round_for_user(request, public_id: str) -> Round:
-    if not request.user.is_authenticated:
-        raise Http404
-    round_ = (
-        Round.objects.select_related("team__organisation", "team__chief", "instrument")
-        # The framework's text is read through framework_for's cache, not on every page.
-        .defer("instrument__content")
-        # services.access.led_teams's rule (the team's chief is one of the user's people, still in
-        # the chart), put on the chief this query joins anyway: one lookup by the round's public
-        # id, without a subquery over teams.
-        .filter(public_id=public_id, team__chief__user=request.user, team__chief__active=True)
-        .first()
-    )
+    from gensidig.services.access import led_round
+
+    # services.access.led_teams's rule (the team's chief is one of the user's people, still in the
+    # chart) in one lookup by the round's public id.
+    round_ = led_round(request.user, public_id)
     if round_ is None:
         raise Http404
     return note_target(request, round_=round_)
@@ -61,15 +54,9 @@ def get_campaign_for_admin(request, slug: str, public_id: str):
 
 def get_shared_round_for_leader(request, public_id: str) -> Round:
     """A round whose report its chief has shared, if the user was invited to it as a leader."""
-    from gensidig.services.access import shared_rounds
+    from gensidig.services.access import shared_round
 
-    round_ = (
-        shared_rounds(request.user)
-        .select_related("team__organisation", "team__chief", "instrument")
-        .defer("instrument__content")
-        .filter(public_id=public_id)
-        .first()
-    )
+    round_ = shared_round(request.user, public_id)
     if round_ is None:
         raise Http404
     return note_target(request, round_=round_)

@@ -59,3 +59,22 @@ def test_a_chief_who_has_left_the_chart_gets_a_404_from_the_single_lookup(client
     assert client.get(url).status_code == 404
     client.logout()
     assert client.get(url).status_code in (302, 404)  # signed out: to the sign-in page, never the report
+
+
+def test_a_kept_report_page_runs_only_the_statements_any_reader_needs(client):
+    """Session, user, the access check, the kept parts, the navigation and the audit line; a theme
+    page adds its comments. Nothing else: the shell around them is kept (templatetags/shell.py)."""
+    team = make_team(leaders=6)
+    round_ = closed_round(team, answering=6)
+    sign_in(client, team)
+    expected = ["django_session", "gensidig_user", "gensidig_round", "gensidig_rendered", "gensidig_organisationadmin"]
+    for url, extra in (
+        (reverse("gensidig:report", args=[round_.public_id]), []),
+        (reverse("gensidig:report-theme", args=[round_.public_id, "direction"]), ["gensidig_comment"]),
+    ):
+        found = statements(client, url)
+        reads, writes = found[:-1], found[-1]
+        assert len(reads) == len(expected) + len(extra), found
+        for table in expected + extra:
+            assert sum(f'FROM "{table}"' in sql for sql in reads) == 1, (table, found)
+        assert writes.startswith('INSERT INTO "gensidig_auditevent"'), found
