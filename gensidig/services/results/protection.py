@@ -150,6 +150,7 @@ class _Question:
         self.by_history: set = set()  # ("own" | "total", key)
         self._own: dict = {}
         self._total: dict = {}
+        self._nodes: dict = {}
 
     def shown_cells(self, pattern: Pattern) -> tuple[dict, dict, list]:
         """What each cell the pattern shows publishes (rule 3, then earlier rounds), and the cells
@@ -183,19 +184,23 @@ class _Question:
 
     def table(self, own_shown: Mapping, total_shown: Mapping) -> table_audit.Table:
         """The question as the audit reads it: sums of answers, n known for every team (the worst case)."""
-        return table_audit.Table(
-            [
-                table_audit.Node(
-                    key=t.key,
-                    parent=t.parent,
-                    size=self.n[t.key],
-                    natural=(self.n[t.key], 5 * self.n[t.key]),
-                    own=sum_range(own_shown[t.key]) if t.key in own_shown else None,
-                    total=sum_range(total_shown[t.key]) if t.key in total_shown else None,
-                )
-                for t in self.teams
-            ]
-        )
+        return table_audit.Table([self._node(t, t.key in own_shown, t.key in total_shown) for t in self.teams])
+
+    def _node(self, team: Team, own_shown: bool, total_shown: bool) -> table_audit.Node:
+        # A shown cell always publishes the same (self._own, self._total), so a team's node depends
+        # only on which of its cells are shown: made once, not again on each pass of the audit loop.
+        made = self._nodes.get((team.key, own_shown, total_shown))
+        if made is None:
+            key = team.key
+            made = self._nodes[(key, own_shown, total_shown)] = table_audit.Node(
+                key=key,
+                parent=team.parent,
+                size=self.n[key],
+                natural=(self.n[key], 5 * self.n[key]),
+                own=sum_range(self._own[key]) if own_shown else None,
+                total=sum_range(self._total[key]) if total_shown else None,
+            )
+        return made
 
     def result(self, own_shown: Mapping, total_shown: Mapping, *, k: int, hidden_by_audit: int) -> QuestionResult:
         result = QuestionResult(hidden_by_audit=hidden_by_audit)
