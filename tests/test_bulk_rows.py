@@ -3,9 +3,10 @@
 import threading
 
 import pytest
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from gensidig.db.bulk import insert_while_building
+from gensidig.db.bulk import insert_while_building, keys_checked_per_statement
 from gensidig.models import RateLimitHit
 
 pytestmark = pytest.mark.django_db
@@ -67,3 +68,40 @@ def test_an_error_while_storing_stops_the_building():
     settled = len(built)
     assert settled <= 3, "the builder stops once the insert fails, holding at most the next batches"
     assert not any(t.name == "gensidig-bulk-rows" for t in threading.enumerate())
+
+
+def _dangling_counter(cursor) -> None:
+    """A counter row whose round does not exist: the foreign key refuses it, now or at commit."""
+    cursor.execute(
+        "INSERT INTO gensidig_ratingcounter (round_id, item_id, role, scale, slot, count_0, count_1, count_2, "
+        "count_3, count_4, count_5) VALUES (-1, -1, 'leader', 'importance', 0, 0, 0, 0, 0, 0, 0)"
+    )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's deferred keys; runs in the PostgreSQL pass")
+def test_keys_are_checked_by_each_statement_inside_and_at_commit_again_after():
+    with transaction.atomic():
+        with (
+            keys_checked_per_statement(),
+            pytest.raises(IntegrityError),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            _dangling_counter(cursor)  # refused by the statement itself
+        # Back to Django's deferred checks: the same row passes its statement, and only what a
+        # commit checks refuses it.
+        with transaction.atomic(), connection.cursor() as cursor:
+            _dangling_counter(cursor)
+            with pytest.raises(IntegrityError):
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            transaction.set_rollback(True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_keys_checked_per_statement_needs_a_transaction():
+    if connection.vendor != "postgresql":
+        with keys_checked_per_statement():
+            pass  # nothing to change on SQLite
+        return
+    with pytest.raises(RuntimeError, match="needs a transaction"), keys_checked_per_statement():
+        pass

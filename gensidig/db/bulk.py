@@ -7,9 +7,10 @@ and no defaults are filled in for the columns named.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from django.db import connection
 
@@ -91,3 +92,26 @@ def insert_while_building(batches: Iterable[Iterable[TableRows]]) -> None:
     finally:
         stop.set()
         builder.join()
+
+
+@contextlib.contextmanager
+def keys_checked_per_statement() -> Iterator[None]:
+    """Inside a transaction on PostgreSQL: check foreign keys at the end of each statement, not at commit.
+
+    Django declares its foreign keys DEFERRABLE INITIALLY DEFERRED, so PostgreSQL checks every new
+    row's references at commit: for a close's hundred thousand rows, seconds in which nothing
+    else happens. Checked as each COPY ends, the same work is done while the close builds its
+    next rows in another thread (`insert_while_building`). Afterwards the transaction goes back to
+    Django's deferred checks, for whatever an enclosing transaction does next (not after an error:
+    the transaction is then being rolled back). SQLite checks nothing here and is left alone.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("keys_checked_per_statement needs a transaction: outside one it would change nothing")
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")

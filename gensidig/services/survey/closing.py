@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gensidig.db.bulk import keys_checked_per_statement
 from gensidig.models import Campaign, CampaignStatus, Organisation, Round
 from gensidig.models.choices import RoundStatus
 from gensidig.services.ballots.tally import TallyError, count_ballots, lock_out_submissions
@@ -62,7 +63,7 @@ def close_round(*, round_: Round, now: datetime.datetime | None = None) -> Round
 def close_campaign(*, campaign: Campaign, now: datetime.datetime | None = None) -> Campaign:
     """Close every round of the campaign, count their ballots, and compute all figures with one pattern."""
     now = now or timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(), keys_checked_per_statement():
         campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
         if campaign.status == CampaignStatus.CLOSED:
             return campaign
