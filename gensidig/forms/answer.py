@@ -6,6 +6,7 @@ sent; only then are they stored (rule 9: no drafts on the server).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django import forms
@@ -79,7 +80,7 @@ def scale_choices(scale: str) -> list[tuple[str, str]]:
     return [(str(v), labels.get(v, str(v))) for v in SCALE_VALUES] + [(str(DONT_KNOW), DONT_KNOW_LABEL)]
 
 
-def complete_answers(data, *, questions: list[tuple[str, str]], theme_keys: list[str], role: str) -> Answers | None:
+def complete_answers(data, *, questions: Sequence[tuple[str, str]], theme_keys: list[str], role: str) -> Answers | None:
     """The answers sent with the last page, when every one is valid; otherwise None.
 
     The quick path for the common case: a complete, valid form is read without building the
@@ -87,11 +88,12 @@ def complete_answers(data, *, questions: list[tuple[str, str]], theme_keys: list
     or wrong, the view builds AnswerForm to say what, next to the field.
     """
     ratings = {}
-    for key, scale in questions:
-        raw = data.get(field_name(key, scale))
+    get = data.get
+    for name, question in _named(questions):
+        raw = get(name)
         if raw not in VALID_ANSWERS:
             return None
-        ratings[(key, scale)] = int(raw)
+        ratings[question] = int(raw)
     comments = {}
     if role == Role.LEADER:
         for theme_key in theme_keys:
@@ -101,6 +103,17 @@ def complete_answers(data, *, questions: list[tuple[str, str]], theme_keys: list
             if text:
                 comments[theme_key] = text
     return Answers(ratings=ratings, comments=comments)
+
+
+_names: dict[tuple, tuple[tuple[str, tuple[str, str]], ...]] = {}
+
+
+def _named(questions: Sequence[tuple[str, str]]) -> tuple[tuple[str, tuple[str, str]], ...]:
+    """Each question with its field's name, worked out once per set of questions (they are few)."""
+    questions = tuple(questions)
+    if questions not in _names:
+        _names[questions] = tuple((field_name(key, scale), (key, scale)) for key, scale in questions)
+    return _names[questions]
 
 
 @dataclass(frozen=True)

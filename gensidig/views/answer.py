@@ -9,12 +9,14 @@ about the person answering is kept on the server until they send: no session row
 Every page a respondent's typing can change is padded to a size fixed for its step (views.padding), so an access log's byte counts say nothing about what was written.
 """
 
+from functools import lru_cache
+
 from django.conf import settings
 from django.core import signing
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -35,6 +37,7 @@ from gensidig.services.survey.questions import MAX_COMMENT_LENGTH, AnswersReject
 from gensidig.services.survey.tokens import hash_token, looks_like_token
 
 from . import padding
+from .form_body import read_form_quickly
 
 ANSWER_COOKIE = "gensidig_answer"
 # Long enough to answer at leisure in one sitting; the round's own closing time still applies.
@@ -46,7 +49,13 @@ OPENED = "opened"
 
 
 def _answer_path() -> str:
-    return reverse("gensidig:answer")
+    return _path("gensidig:answer", get_script_prefix())
+
+
+@lru_cache(maxsize=16)
+def _path(name: str, _script_prefix: str) -> str:
+    # Built once: reversing cost more than a query on the hot path (the prefix is in the key).
+    return reverse(name)
 
 
 def _remember_invitation(response: HttpResponse, invitation_id: int) -> None:
@@ -97,6 +106,7 @@ def _unusable(request: HttpRequest) -> HttpResponse:
 THANKS_FOR_CHIEF = "chief"
 
 
+@read_form_quickly
 @never_cache
 @require_http_methods(["GET", "POST"])
 def answer(request: HttpRequest) -> HttpResponse:
@@ -172,7 +182,7 @@ def _send_complete_form(request: HttpRequest, invitation_id: int) -> HttpRespons
         return _unusable(request)
     except AnswersRejected:
         return render(request, "gensidig/errors/bad_request.html", status=400)
-    thanks_url = reverse("gensidig:answer-thanks")
+    thanks_url = _path("gensidig:answer-thanks", get_script_prefix())
     if ticket.role == Role.CHIEF:
         thanks_url += f"?{THANKS_FOR_CHIEF}"  # the chief's own answers are not anonymous: a page of their own
     response = HttpResponseRedirect(thanks_url, status=303)

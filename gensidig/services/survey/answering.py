@@ -8,9 +8,10 @@ A submission is one short transaction of two writes (DESIGN.md 2.1 and 2.8):
 2. one Ballot row is inserted: the whole set of answers and comments, padded to the round's
    fixed ballot size and sealed to the round's public key.
 
-Nothing else is written: no counter, no comment row, no other invitation, not the round. The
-ballots are opened and counted when the round closes (services.ballots.tally). Anything that
-fails rolls both writes back and leaves the link usable.
+On PostgreSQL the two are one statement (a data-modifying WITH): the transaction is the locks
+(below), that statement and the commit. Nothing else is written: no counter, no comment row, no
+other invitation, not the round. The ballots are opened and counted when the round closes
+(services.ballots.tally). Anything that fails rolls both writes back and leaves the link usable.
 
 On PostgreSQL two advisory locks, which live in the lock manager's memory and never in a row or
 the write-ahead log, order the few things that must not overlap: a submission holds its round's
@@ -92,7 +93,7 @@ def ticket_for(*, token_hash: str | None = None, invitation_id: int | None = Non
     quote = connection.ops.quote_name
     invitation, round_, key = (quote(m._meta.db_table) for m in (Invitation, Round, RoundKey))
     # Plain SQL: this runs once per submission, and the ORM took longer to build it than to run it.
-    with connection.cursor() as cursor:
+    with _cursor_with_parameters_apart() as cursor:
         cursor.execute(
             f"SELECT i.{quote('id')}, i.{quote('round_id')}, r.{quote('campaign_id')}, i.{quote('role')}, "  # noqa: S608
             f"i.{quote('used')}, r.{quote('instrument_id')}, k.{quote('public_key')} "
@@ -146,10 +147,15 @@ def submit_answers(*, ticket: Ticket | None, answers: Answers) -> None:
     plaintext = sealing.encode_answers(instrument=ticket.instrument, role=ticket.role, answers=cleaned)
     sealed = sealing.seal(ticket.public_key, plaintext)
     with transaction.atomic():
-        _take_submission_locks(ticket)
-        if not _claim(ticket):
+        if connection.vendor == "postgresql":
+            _take_submission_locks(ticket)
+            claimed = _claim_and_store_ballot(ticket, sealed)
+        else:
+            claimed = _claim(ticket)
+            if claimed:
+                _store_ballot(ticket.round_id, sealed)
+        if not claimed:
             raise InvitationUnusable
-        _store_ballot(ticket.round_id, sealed)
 
 
 # The statements below run on every submission, so they are written once as plain, portable SQL
@@ -158,42 +164,79 @@ def submit_answers(*, ticket: Ticket | None, answers: Answers) -> None:
 
 
 def _take_submission_locks(ticket: Ticket) -> None:
-    if connection.vendor != "postgresql":
-        return
     scope, scope_id = ticket.closing_lock
-    with connection.cursor() as cursor:
+    with _cursor_with_parameters_apart() as cursor:
         cursor.execute(
             "SELECT pg_advisory_xact_lock_shared(%s, %s), pg_advisory_xact_lock(%s, %s)",
             [scope, scope_id, LOCK_INVITATION, ticket.invitation_id % INT4],
         )
 
 
-def _claim(ticket: Ticket) -> bool:
-    """Mark the invitation used if it is unused and its round still accepts answers; True if it was."""
+def _claim_sql() -> str:
     quote = connection.ops.quote_name
     invitation, round_ = quote(Invitation._meta.db_table), quote(Round._meta.db_table)
+    return (
+        f"UPDATE {invitation} SET {quote('used')} = %s "  # noqa: S608 - names are ours, values are parameters
+        f"WHERE {quote('id')} = %s AND {quote('used')} = %s AND EXISTS (SELECT 1 FROM {round_} r "
+        f"WHERE r.{quote('id')} = %s AND r.{quote('status')} = %s AND r.{quote('closes_at')} > %s)"
+    )
+
+
+def _claim_parameters(ticket: Ticket) -> list:
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    return [True, ticket.invitation_id, False, ticket.round_id, RoundStatus.OPEN, now]
+
+
+def _insert_ballot_sql(values: str) -> str:
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(name) for name in ("id", "round_id", "sealed"))
+    return f"INSERT INTO {quote(Ballot._meta.db_table)} ({columns}) {values}"
+
+
+def _ballot_parameters(round_id: int, sealed: bytes) -> list:
+    return [Ballot._meta.pk.get_db_prep_value(uuid.uuid4(), connection), round_id, sealed]
+
+
+def _claim(ticket: Ticket) -> bool:
+    """Mark the invitation used if it is unused and its round still accepts answers; True if it was."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {invitation} SET {quote('used')} = %s "  # noqa: S608 - names are ours, values are parameters
-            f"WHERE {quote('id')} = %s AND {quote('used')} = %s AND EXISTS (SELECT 1 FROM {round_} r "
-            f"WHERE r.{quote('id')} = %s AND r.{quote('status')} = %s AND r.{quote('closes_at')} > %s)",
-            [
-                True,
-                ticket.invitation_id,
-                False,
-                ticket.round_id,
-                RoundStatus.OPEN,
-                connection.ops.adapt_datetimefield_value(timezone.now()),
-            ],
-        )
+        cursor.execute(_claim_sql(), _claim_parameters(ticket))
         return cursor.rowcount == 1
 
 
 def _store_ballot(round_id: int, sealed: bytes) -> None:
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(name) for name in ("id", "round_id", "sealed"))
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(Ballot._meta.db_table)} ({columns}) VALUES (%s, %s, %s)",  # noqa: S608
-            [Ballot._meta.pk.get_db_prep_value(uuid.uuid4(), connection), round_id, sealed],
-        )
+        cursor.execute(_insert_ballot_sql("VALUES (%s, %s, %s)"), _ballot_parameters(round_id, sealed))
+
+
+def _claim_and_store_ballot(ticket: Ticket, sealed: bytes) -> bool:
+    """PostgreSQL: the claim and the ballot in one statement, one round trip fewer; True if claimed.
+
+    The ballot is inserted only for a row the claim updated (a data-modifying WITH). It runs
+    after the locks were taken, in a statement of its own, so it reads a snapshot taken after
+    any earlier submission of the same link committed: it finds that invitation used and leaves
+    it untouched (no lock mark in its xmax).
+    """
+    sql = f"WITH claimed AS ({_claim_sql()} RETURNING 1) " + _insert_ballot_sql("SELECT %s, %s, %s FROM claimed")  # noqa: S608
+    with _cursor_with_parameters_apart() as cursor:
+        cursor.execute(sql, _claim_parameters(ticket) + _ballot_parameters(ticket.round_id, sealed))
+        return cursor.rowcount == 1
+
+
+def _cursor_with_parameters_apart():
+    """A cursor for the statements every submission runs; on PostgreSQL one that sends the
+    parameters beside the SQL instead of inside it.
+
+    Django's cursors bind on the client: the 24 KB ballot went into the SQL text as 49 KB of hex,
+    which psycopg wrote and the server then parsed back. psycopg's own cursor sends it as 24 KB
+    of binary. Nothing is prepared (Django turns that off, for connection poolers), so it works
+    behind a pooler as before. It is wrapped as Django wraps its cursors, so errors, execute
+    wrappers and query logging are the same.
+    """
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    import psycopg  # only on PostgreSQL
+
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    return connection._prepare_cursor(psycopg.Cursor(connection.connection))
