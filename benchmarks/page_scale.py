@@ -119,7 +119,9 @@ def build_organisation(*, people: int, spec: dict) -> dict:
     rng = random.Random(spec["seed"])
     answer_spec = {"seed": spec["seed"], "answer_share": spec["answer_share"], "answer_seconds": spec["answer_seconds"]}
     answered = org_scale.answer_share(closed, rng, answer_spec, record, label=f"{people:,}: ")
-    org_scale.close_timed(closed, record, answered=answered, rounds=chart.teams, label=f"{people:,}: close")
+    org_scale.close_timed(
+        closed, record, answered=answered, rounds=chart.teams, label=f"{people:,}: close", key=f"close_{people}"
+    )
     opened = campaign("Ledelsesevaluering 2027")
     if not record.checks or not all(ok for _what, ok in record.checks):
         raise BenchmarkFailed(f"building the organisation of {people:,} failed: {record.checks}")

@@ -5,6 +5,7 @@ from .dialogue import Agreement, AgreementOwner, AgreementStatus, GuideFormat, M
 from .imports import ChartUpload
 from .jobs import ScheduledJob
 from .limits import RateLimitHit
+from .live import LiveParticipation
 from .mail import InvitationMail, MailStatus, ReminderBatch, ReminderStatus, ReportNotice
 from .organisation import Organisation, OrganisationAdmin, Person, Team, TeamMembership, User
 from .rendered import Rendered, RenderGeneration
@@ -39,6 +40,7 @@ __all__ = [
     "InvitationMail",
     "Item",
     "ItemStatistic",
+    "LiveParticipation",
     "MailStatus",
     "MeetingGuide",
     "Organisation",

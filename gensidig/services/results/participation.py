@@ -12,17 +12,23 @@ sees.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
 
 from gensidig.models import (
     Campaign,
     CampaignStatus,
     Invitation,
+    LiveParticipation,
     OrganisationAdmin,
     ParticipationFloor,
     ReminderBatch,
@@ -239,6 +245,7 @@ class ParticipationView:
     invited: int
     answered: int | None
     page: Page | None = None
+    counted_at: datetime | None = None  # when an open campaign's counts were counted; None once closed
 
 
 def _closed_rows(campaign: Campaign) -> tuple[dict[int, tuple], dict[int, str]]:
@@ -277,48 +284,132 @@ def tree_order(parent: Mapping[int, int | None], names: Mapping[int, str], units
     return ordered
 
 
+LIVE_SECONDS_DEFAULT = 60
+
+
+def live_seconds() -> int:
+    """How long an open campaign's counts are shown before they are counted again."""
+    return getattr(settings, "GENSIDIG_LIVE_PARTICIPATION_SECONDS", LIVE_SECONDS_DEFAULT)
+
+
+def _must_show_at_once(campaign: Campaign) -> str:
+    """A digest of what must never be shown stale: a different one counts again at once.
+
+    The campaign's state and threshold; its reminders (a reminder count is shown beside the counts,
+    and the audit must have had it); and the admins who lead teams (the audit combines what they
+    see as chiefs with what they see as HR). Each is a few rows, whatever the organisation's size.
+    """
+    reminders = list(
+        ReminderBatch.objects.filter(round__campaign=campaign)
+        .order_by()
+        .values_list("number", "status", "interrupted")
+        .annotate(rounds=Count("pk"), sent=Sum("sent"), failed=Sum("failed"))
+        .order_by("number", "status", "interrupted")
+    )
+    admins_leading = list(
+        Team.objects.filter(
+            organisation_id=campaign.organisation_id,
+            chief__user__in=OrganisationAdmin.objects.filter(organisation_id=campaign.organisation_id).values(
+                "user_id"
+            ),
+        )
+        .order_by("pk")
+        .values_list("pk", "chief_id")
+    )
+    state = [campaign.status, campaign.anonymity_threshold, reminders, admins_leading]
+    return hashlib.sha256(json.dumps(state, default=str).encode()).hexdigest()
+
+
+# A kept row: [team, depth, *these], the ParticipationRow's fields after the team's.
+_ROW_FIELDS = ("invited", "answered", "branch_invited", "branch_answered", "parent_id")
+
+
+def _count_live(campaign: Campaign) -> dict:
+    """Participation now, from the invitations, audited, in the page's order (the costly part)."""
+    hierarchy = campaign_hierarchy(campaign, light=True)
+    invited, answered = counts_now(hierarchy)
+    rows = participation_rows(campaign=campaign, hierarchy=hierarchy, invited=invited, answered=answered)
+    remember_shown(campaign, rows)
+    values = {row.team_id: row for row in rows}
+    # Read by organisation, not by a list of thousands of ids (building and planning that costs more).
+    names = dict(Team.objects.filter(organisation_id=campaign.organisation_id).values_list("pk", "name"))
+    top = [row for row in rows if row.parent_id is None]
+    answered_parts = [row.branch_answered for row in top]
+    return {
+        "rows": [
+            [t, depth, *(getattr(values[t], f) for f in _ROW_FIELDS)]
+            for t, depth in tree_order(hierarchy.parent, names, values)
+        ],
+        "invited": sum(row.branch_invited for row in top),
+        "answered": sum(answered_parts) if answered_parts and None not in answered_parts else None,
+    }
+
+
+def live_snapshot(campaign: Campaign) -> LiveParticipation:
+    """The open campaign's counts as last shown, counted again when older than live_seconds() or
+    when something that must show at once has changed (every app server reads the same row)."""
+    inputs = _must_show_at_once(campaign)
+    now = timezone.now()
+    kept = LiveParticipation.objects.filter(campaign=campaign).first()
+    if kept is not None and kept.inputs == inputs and now - kept.counted_at < timedelta(seconds=live_seconds()):
+        return kept
+    fresh = LiveParticipation(campaign=campaign, counted_at=now, inputs=inputs, content=_count_live(campaign))
+    LiveParticipation.objects.bulk_create(
+        [fresh],
+        update_conflicts=True,
+        unique_fields=["campaign"],
+        update_fields=["counted_at", "inputs", "content"],
+    )
+    return fresh
+
+
 def live_participation(
     *, campaign: Campaign, page_number: int | str | None = None, per_page: int = 100
 ) -> ParticipationView:
-    """Participation now: computed and audited from the invitations while open, read as stored once closed.
+    """Participation now: counted and audited from the invitations while open (at most once in
+    live_seconds(), see live_snapshot), read as stored once closed.
 
     Given a page number, only that page's teams are read in full (the campaign page at 20,000
     people shows a page of the hierarchy, not all of it); the order and the totals are the same.
     """
+    counted_at = None
     if campaign.status == CampaignStatus.CLOSED:
         values, names = _closed_rows(campaign)
         if any(row[5] is not None for row in values.values()):  # the hierarchy as it was at close
             parent = {team_id: row[5] for team_id, row in values.items()}
         else:
             parent = campaign_hierarchy(campaign, light=True).parent
+        # The order needs only the names; whole teams are read for the rows shown.
+        ordered = tree_order(parent, names, values)
+        top = [values[t] for t in values if parent.get(t) is None]
+        invited_total = sum(row[3] for row in top)
+        answered_parts = [row[4] for row in top]
+        answered_total = sum(answered_parts) if answered_parts and None not in answered_parts else None
 
-        def row_of(team_id: int) -> ParticipationRow:
+        def row_of(team_id: int, _depth: int) -> ParticipationRow:
             return ParticipationRow(*values[team_id])
     else:
-        hierarchy = campaign_hierarchy(campaign, light=True)
-        parent = hierarchy.parent
-        invited, answered = counts_now(hierarchy)
-        rows = participation_rows(campaign=campaign, hierarchy=hierarchy, invited=invited, answered=answered)
-        remember_shown(campaign, rows)
-        values = {row.team_id: row for row in rows}
-        row_of = values.__getitem__
-        # Read by organisation, not by a list of thousands of ids (building and planning that costs more).
-        names = dict(Team.objects.filter(organisation_id=campaign.organisation_id).values_list("pk", "name"))
-    # The order needs only the names; whole teams are read for the rows shown.
-    ordered = tree_order(parent, names, values)
+        snapshot = live_snapshot(campaign)
+        counted_at = snapshot.counted_at
+        ordered = snapshot.content["rows"]
+        invited_total = snapshot.content["invited"]
+        answered_total = snapshot.content["answered"]
+
+        def row_of(team_id: int, _depth: int, *counts) -> ParticipationRow:
+            return ParticipationRow(team_id, *counts)
+
     page = None
     shown = ordered
     if page_number is not None:
         page = Paginator(ordered, per_page).get_page(page_number)
         shown = list(page.object_list)
-    teams = {team.pk: team for team in Team.objects.filter(pk__in=[t for t, _d in shown]).select_related("chief")}
-    top = [row_of(t) for t in values if parent.get(t) is None]
-    invited_total = sum(row.branch_invited for row in top)
-    answered_parts = [row.branch_answered for row in top]
-    answered_total = sum(answered_parts) if answered_parts and None not in answered_parts else None
+    # Rows (and whole teams) are made only for the teams the page shows.
+    teams = {team.pk: team for team in Team.objects.filter(pk__in=[item[0] for item in shown]).select_related("chief")}
     return ParticipationView(
-        rows=[(teams[t], depth, row_of(t)) for t, depth in shown],
+        # A team removed since the counts were kept is left out rather than failing the page.
+        rows=[(teams[item[0]], item[1], row_of(*item)) for item in shown if item[0] in teams],
         invited=invited_total,
         answered=answered_total,
         page=page,
+        counted_at=counted_at,
     )

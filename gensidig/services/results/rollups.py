@@ -16,7 +16,14 @@ from collections import defaultdict
 from django.db import transaction
 
 from gensidig.db.bulk import insert_rows, insert_while_building
-from gensidig.models import Campaign, ParticipationFloor, RollupParticipation, RollupStatistic, RollupTheme
+from gensidig.models import (
+    Campaign,
+    LiveParticipation,
+    ParticipationFloor,
+    RollupParticipation,
+    RollupStatistic,
+    RollupTheme,
+)
 from gensidig.models.choices import Precision, Scale
 from gensidig.services.results import statistics as st
 from gensidig.services.results.distributions import TENTHS
@@ -97,6 +104,7 @@ def compute_campaign_results(*, campaign: Campaign, group: int = ROUNDS_PER_GROU
         RollupParticipation.objects.filter(campaign=campaign).delete()
         # What HR saw while the campaign ran has been audited with the close; the close's counts stay.
         ParticipationFloor.objects.filter(campaign=campaign).delete()
+        LiveParticipation.objects.filter(campaign=campaign).delete()
         # Read here, in this thread: the rows are built in another, which may not query.
         framework_for(instrument, "da")
         items_by_key(instrument)
