@@ -1,6 +1,7 @@
 """Rows built in a thread while the previous batch is stored (gensidig/db/bulk.py)."""
 
 import threading
+import uuid
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -70,11 +71,11 @@ def test_an_error_while_storing_stops_the_building():
     assert not any(t.name == "gensidig-bulk-rows" for t in threading.enumerate())
 
 
-def _dangling_counter(cursor) -> None:
-    """A counter row whose round does not exist: the foreign key refuses it, now or at commit."""
+def _dangling_comment(cursor) -> None:
+    """A comment whose round does not exist: its foreign key refuses it, now or at commit."""
     cursor.execute(
-        "INSERT INTO gensidig_ratingcounter (round_id, item_id, role, scale, slot, count_0, count_1, count_2, "
-        "count_3, count_4, count_5) VALUES (-1, -1, 'leader', 'importance', 0, 0, 0, 0, 0, 0, 0)"
+        "INSERT INTO gensidig_comment (id, round_id, theme_key, text) VALUES (%s, -1, 'direction', 'x')",
+        [uuid.uuid4()],
     )
 
 
@@ -87,11 +88,11 @@ def test_keys_are_checked_by_each_statement_inside_and_at_commit_again_after():
             transaction.atomic(),
             connection.cursor() as cursor,
         ):
-            _dangling_counter(cursor)  # refused by the statement itself
+            _dangling_comment(cursor)  # refused by the statement itself
         # Back to Django's deferred checks: the same row passes its statement, and only what a
         # commit checks refuses it.
         with transaction.atomic(), connection.cursor() as cursor:
-            _dangling_counter(cursor)
+            _dangling_comment(cursor)
             with pytest.raises(IntegrityError):
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             transaction.set_rollback(True)

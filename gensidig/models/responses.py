@@ -25,9 +25,11 @@ class RatingCounter(models.Model):
 
     VALUE_FIELDS = ("count_0", "count_1", "count_2", "count_3", "count_4", "count_5")
 
-    # Found through the unique constraints below, which start with the round: no index of its own.
-    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="counters", db_index=False)
-    # Not checked by the database: see models/results.py (the cost of the close's commit).
+    # Kept by Django, not checked by the database: see models/results.py (the close's cost). Found
+    # through the unique constraints below, which start with the round: no index of its own.
+    round = models.ForeignKey(
+        Round, on_delete=models.CASCADE, related_name="counters", db_index=False, db_constraint=False
+    )
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False)
     role = models.CharField(max_length=10, choices=Role)
     scale = models.CharField(max_length=12, choices=Scale)

@@ -4,14 +4,18 @@ Reports, exports and roll-ups read these rows instead of the counters, so their 
 grow with the team, and a figure that the anonymity rules withhold is never stored here at
 all: a withheld row keeps only the fact that it is withheld.
 
-The close writes tens of thousands of these rows in one transaction, and PostgreSQL checks every
-foreign key of every new row at commit (about 5-8 microseconds each: seconds at 5,000 people). So
-each row keeps one checked link to what owns it (its round, or its team), and the links to an
-instrument's items -- fixed reference data that is never deleted (PROTECT) -- and a roll-up's
-second link to its campaign are kept by the code instead (db_constraint=False). Deleting a
-campaign or an item still goes through Django, which cascades or refuses as declared here;
-tests/services/test_close_keys.py checks that no row is left without its owner. For the same
-reason no link has an index that a unique constraint's leading column already gives.
+The close writes a row per question for every team -- 66,000 item figures, as many counters and
+41,000 roll-up figures at 5,000 people -- in one transaction, and PostgreSQL checks every foreign
+key of every new row, one row at a time (5-8 microseconds each: a second or more of the close's
+five). So the three tables with a row per question (ItemStatistic, RollupStatistic and
+RatingCounter in models/responses.py) have their links kept by Django instead
+(db_constraint=False): the rows are written by the close alone, for the rounds and teams it has
+just read inside its transaction, and anything that deletes a round, a team, a campaign or an
+instrument's item goes through Django, which deletes these rows first or refuses (PROTECT), as
+declared here. tests/services/test_close_keys.py deletes each owner the way the app does and
+looks for rows left behind. The smaller tables, a row per round or per theme, keep their checked
+links. For the same reason no link has an index that a unique constraint's leading column
+already gives.
 """
 
 from django.db import models
@@ -45,7 +49,9 @@ class RoundSummary(models.Model):
 
 class ItemStatistic(models.Model):
     # Found through the unique constraint below, which starts with the round: no index of its own.
-    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="item_statistics", db_index=False)
+    round = models.ForeignKey(
+        Round, on_delete=models.CASCADE, related_name="item_statistics", db_index=False, db_constraint=False
+    )
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False)
     role = models.CharField(max_length=10, choices=Role)
     scale = models.CharField(max_length=12, choices=Scale)
@@ -126,7 +132,7 @@ class RollupStatistic(models.Model):
         db_constraint=False,
         db_index=False,
     )
-    team = models.ForeignKey("gensidig.Team", on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey("gensidig.Team", on_delete=models.CASCADE, related_name="+", db_constraint=False)
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False)
     scale = models.CharField(max_length=12, choices=Scale)
     withheld = models.BooleanField()

@@ -1,14 +1,15 @@
-"""The close's bulk rows keep only their owner's link checked by the database (models/results.py).
+"""Links that Django keeps instead of the database (models/results.py, models/ballots.py).
 
-The links to an instrument's items, and a roll-up's link to its campaign, are kept by Django
-instead: these tests delete what owns the rows, the way the app does, and look for any row left
-pointing at nothing; and they try to delete an item that figures still use.
+The close's bulk rows keep only their owner's link checked by the database; their links to an
+instrument's items, a roll-up's link to its campaign, and a sealed ballot's link to its round are
+kept by Django. These tests delete what owns the rows, the way the app does, and look for any row
+left pointing at nothing; and they try to delete an item that figures still use.
 """
 
 import pytest
 from django.db.models import ProtectedError
 
-from gensidig.models import Campaign, Item, ItemStatistic, RatingCounter, RollupStatistic, Round, Team
+from gensidig.models import Ballot, Campaign, Item, ItemStatistic, RatingCounter, RollupStatistic, Round, Team
 from gensidig.services.campaigns import launch_campaign
 from gensidig.services.survey.closing import close_campaign
 
@@ -65,3 +66,15 @@ def test_an_item_that_figures_use_cannot_be_deleted(closed):
         used.delete()
     assert Item.objects.filter(pk=used.pk).exists()
     assert set(orphans().values()) == {0}
+
+
+def test_deleting_an_open_round_or_its_campaign_takes_its_sealed_ballots_along(organisation):  # noqa: F811
+    campaign = new_campaign(organisation)
+    launch_campaign(campaign=campaign)
+    answer_campaign(campaign)
+    rounds = Round.objects.filter(campaign=campaign)
+    assert Ballot.objects.filter(round__in=rounds).count() > 1
+    rounds.first().delete()
+    assert not Ballot.objects.exclude(round_id__in=Round.objects.values("pk")).exists()
+    campaign.delete()
+    assert not Ballot.objects.exists()
