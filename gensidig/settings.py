@@ -358,6 +358,9 @@ if GENSIDIG_DAILY_JOBS_HOUR > 23:
     raise ImproperlyConfigured(
         f"GENSIDIG_DAILY_JOBS_HOUR must be an hour from 0 to 23, not {GENSIDIG_DAILY_JOBS_HOUR}."
     )
+# How long an open campaign's participation, as last counted and audited, is shown before it is
+# counted again (services/results/participation.py); 0 counts on every view.
+GENSIDIG_LIVE_PARTICIPATION_SECONDS = env_int("GENSIDIG_LIVE_PARTICIPATION_SECONDS", 60, minimum=0)
 
 # --- Languages ------------------------------------------------------------------------
 LANGUAGE_CODE = "da"

@@ -3,7 +3,10 @@ from the kept copy (models/live.py): the campaign page's cost does not grow with
 the figures are those a fresh count gives, and what must show at once does."""
 
 import datetime
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 from django.db import connection
@@ -191,3 +194,19 @@ def test_inside_the_window_the_page_reads_no_invitation(client, window):
         open_page(client, org)
     invitation_table = Round._meta.app_label + "_invitation"
     assert not [q["sql"] for q in captured if invitation_table in q["sql"]]
+
+
+def test_the_window_is_set_from_the_environment_and_a_bad_value_is_refused(tmp_path):
+    def setting(value: str) -> subprocess.CompletedProcess:
+        env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG") if key in os.environ}
+        env |= {
+            "DJANGO_SETTINGS_MODULE": "gensidig.settings",
+            "GENSIDIG_DATA_DIR": str(tmp_path),
+            "GENSIDIG_LIVE_PARTICIPATION_SECONDS": value,
+        }
+        code = "from django.conf import settings; print(settings.GENSIDIG_LIVE_PARTICIPATION_SECONDS)"
+        return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)  # noqa: S603
+
+    assert setting("15").stdout.strip() == "15"
+    refused = setting("a minute")
+    assert refused.returncode != 0 and "GENSIDIG_LIVE_PARTICIPATION_SECONDS" in refused.stderr
