@@ -266,7 +266,7 @@ def test_the_draft_flags_a_team_with_its_own_round_and_the_open_campaign_says_it
     own = open_own_round(team=busy, closes_at=timezone.now() + datetime.timedelta(days=9))
     campaign = draft(organisation)
     page = hr.get(url("campaign", campaign))
-    closes = own.closes_at.strftime("%-d")
+    closes = timezone.localtime(own.closes_at).strftime("%-d")  # as the page shows it: local time
     assert [t.team for t in page.context["busy_teams"]] == [busy]
     assert "Teams that already have a round open" in text(page) and f"Område 2: its round closes on {closes}." in text(
         page
