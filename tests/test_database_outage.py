@@ -69,6 +69,18 @@ def _as_postgres() -> list[str]:
     return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
 
 
+def _a_folder_everyone_can_reach() -> str:
+    """The temporary folder, or another, whose every parent the postgres user may pass through.
+
+    Some machines keep /tmp for root alone (mode 700); /var/tmp and /dev/shm are open to all.
+    """
+    for base in (tempfile.gettempdir(), "/var/tmp", "/dev/shm"):  # noqa: S108 - only to find one that is open
+        path = Path(base)
+        if path.is_dir() and all(os.stat(folder).st_mode & 0o001 for folder in (path, *path.parents)):
+            return base
+    pytest.fail("no temporary folder that the postgres user can reach")
+
+
 @pytest.fixture
 def cluster():
     if not (shutil.which("initdb") and shutil.which("pg_ctl")):
@@ -77,7 +89,7 @@ def cluster():
             pytest.fail(f"{message}; a missing database in CI is a failure, not a skip.")
         pytest.skip(message)
     # Not under pytest's temporary folder: its parents are root's alone, and the server runs as postgres.
-    folder = Path(tempfile.mkdtemp(prefix="gensidig-cluster-"))
+    folder = Path(tempfile.mkdtemp(prefix="gensidig-cluster-", dir=_a_folder_everyone_can_reach()))
     folder.chmod(0o755)
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres", "postgres")
