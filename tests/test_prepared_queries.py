@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from gensidig.db.prepared import Prepared, PreparingFailed, insert_rows
+from gensidig.db.prepared import Prepared, PreparingFailed, insert_instances
 from gensidig.models import AuditAction, AuditEvent, Organisation, Round
 
 from .factories import closed_round, make_team
@@ -87,7 +87,7 @@ def test_a_value_django_rewrites_is_refused_loudly():
         ROUND_OF_CHIEF.rows(public_id="x", user_id="5")  # text where the id's number belongs
 
 
-def test_insert_rows_writes_what_bulk_create_writes_and_sets_the_ids():
+def test_insert_instances_writes_what_bulk_create_writes_and_sets_the_ids():
     organisation = Organisation.objects.create(slug="audit-kommune", name="Audit Kommune")
     at = timezone.now()
     fields = {
@@ -102,7 +102,7 @@ def test_insert_rows_writes_what_bulk_create_writes_and_sets_the_ids():
     by_django = AuditEvent.objects.bulk_create([AuditEvent(**fields)])[0]
     ours = [AuditEvent(**fields), AuditEvent(**{**fields, "target": "Hold Vest (def)"})]
     with CaptureQueriesContext(connection) as captured:
-        insert_rows(ours)
+        insert_instances(ours)
     assert sum("INSERT" in query["sql"].upper() for query in captured) == 2
     assert all(event.pk is not None and not event._state.adding for event in ours)
     columns = [field.attname for field in AuditEvent._meta.concrete_fields if not field.primary_key]

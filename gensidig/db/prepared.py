@@ -148,7 +148,7 @@ def _as_models(compiled: _Compiled, rows, alias: str) -> list:
     return found
 
 
-# --- Inserting rows whose ids nobody reads back ----------------------------------------------
+# --- Inserting new rows one statement each, their ids read back ------------------------------
 
 
 @functools.cache
@@ -169,7 +169,7 @@ def _insert_statement(model, alias: str, vendor: str) -> tuple[str, tuple, bool]
     return sql, fields, returning
 
 
-def insert_rows(instances: list) -> None:
+def insert_instances(instances: list) -> None:
     """INSERT new rows of one model, the values prepared as bulk_create prepares them, and set
     their ids: one short statement a row.
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from gensidig.db.prepared import Prepared
 from gensidig.models import Campaign, Organisation, OrganisationAdmin, Round, Team
@@ -33,7 +33,12 @@ def led_teams(user) -> QuerySet[Team]:
     """
     if not user.is_authenticated:
         return Team.objects.none()
-    return Team.objects.filter(chief__user=user, chief__active=True)
+    return Team.objects.filter(_led_by(user.pk))
+
+
+def _led_by(user_id: int, path: str = "") -> Q:
+    """led_teams's rule, for a team reached through `path` (e.g. "team__" from a round)."""
+    return Q(**{f"{path}chief__user_id": user_id, f"{path}chief__active": True})
 
 
 def joined_teams(user) -> QuerySet[Team]:
@@ -48,12 +53,17 @@ def shared_rounds(user) -> QuerySet[Round]:
     still in the chart: someone who has left no longer reads their old team's reports)."""
     if not user.is_authenticated:
         return Round.objects.none()
-    return Round.objects.filter(
+    return Round.objects.filter(_shared_with(user.pk)).distinct()
+
+
+def _shared_with(user_id: int) -> Q:
+    """shared_rounds's rule."""
+    return Q(
         shared_on__isnull=False,
         invitations__role=Role.LEADER,
-        invitations__person__user=user,
+        invitations__person__user_id=user_id,
         invitations__person__active=True,
-    ).distinct()
+    )
 
 
 # --- The same rules for one round or the navigation, asked on every signed-in page -------------
@@ -71,7 +81,7 @@ _led_round = Prepared(
     lambda public_id, user_id: (
         Round.objects.select_related(*_ROUND_JOINS)
         .defer("instrument__content")
-        .filter(public_id=public_id, team__chief__user_id=user_id, team__chief__active=True)
+        .filter(_led_by(user_id, "team__"), public_id=public_id)
         .order_by()
     ),
     public_id=str,
@@ -84,13 +94,7 @@ _shared_round = Prepared(
     lambda public_id, user_id: (
         Round.objects.select_related(*_ROUND_JOINS)
         .defer("instrument__content")
-        .filter(
-            public_id=public_id,
-            shared_on__isnull=False,
-            invitations__role=Role.LEADER,
-            invitations__person__user_id=user_id,
-            invitations__person__active=True,
-        )
+        .filter(_shared_with(user_id), public_id=public_id)
         .order_by()
         .distinct()
     ),

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from gensidig.db.prepared import insert_rows
+from gensidig.db.prepared import insert_instances
 from gensidig.log_filters import redact
 from gensidig.models import AuditAction, AuditEvent, Organisation, Round, User
 from gensidig.models.audit import MINIMUM_RETENTION_DAYS
@@ -87,7 +87,7 @@ def record(
         for found in (list(organisations) or [None])
     ]
     # Written on every view of a report: a prepared INSERT, as bulk_create would write it.
-    insert_rows(rows)
+    insert_instances(rows)
     return rows
 
 
