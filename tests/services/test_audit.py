@@ -7,11 +7,12 @@ hierarchies, and against every whole-number assignment on small ones.
 """
 
 import math
+from dataclasses import replace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gensidig.services.results.audit import Node, Table, audit, direct_range, ranges
+from gensidig.services.results.audit import Node, Reader, Table, WhatIf, audit, direct_range, ranges, subtable
 
 from ..attackers import brute_interval, lp_interval
 
@@ -181,3 +182,47 @@ def test_what_single_figures_say_is_each_figure_with_the_real_bounds_alone(data)
                 alone = lp_interval(bounds, [fact], members)
                 expected = (max(expected[0], alone[0]), min(expected[1], alone[1]))
         assert direct_range(table, kind, key) == expected, (kind, key)
+
+
+def with_hidden(table, term):
+    """The table with one more cell hidden, built from scratch (what WhatIf works out along two paths)."""
+    kind, unit = term
+    nodes = []
+    for node in table.nodes:
+        if node.key == unit:
+            node = replace(node, own=None) if kind == "own" or table.is_leaf(unit) else replace(node, total=None)
+        nodes.append(node)
+    return Table(nodes, top=table.top)
+
+
+@st.composite
+def readers(draw, table, values):
+    if draw(st.booleans()):
+        return Reader()
+    keys = [node.key for node in table.nodes]
+    sees = None if draw(st.booleans()) else frozenset(draw(st.lists(st.sampled_from(keys), min_size=1, max_size=3)))
+    known = {key: values[key] for key in draw(st.lists(st.sampled_from(keys), max_size=3))}
+    return Reader(sees=sees, known=known)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=tables(max_nodes=10), choices=st.data())
+def test_hiding_one_more_cell_is_worked_out_as_the_whole_audit_would(data, choices):
+    """The complement search's shortcut (WhatIf) gives, for every hidden cell and every cell one might
+    hide besides, the interval and the verdict of recomputing the whole table with that cell hidden."""
+    table, values = data
+    reader = choices.draw(readers(table, values))
+    what_if = WhatIf(table, at_least_two_in_doubt, reader)
+    cells = [cell for cell, _members in cells_of(table)]
+    for term in cells:
+        hidden_table = with_hidden(table, term)
+        view = hidden_table if reader.sees is None else subtable(hidden_table, sorted(reader.sees, key=repr))
+        known = {key: value for key, value in reader.known.items() if key in view.index}
+        result = ranges(view, known)
+        findings = {(f.kind, f.key) for f in audit(hidden_table, at_least_two_in_doubt, [reader])}
+        for kind, key in cells:
+            kind = "own" if table.is_leaf(key) else kind
+            safe, interval = what_if.passes_hiding(term, kind, key)
+            if key in view.index:
+                assert interval == computed(result, view, kind, key), (term, kind, key)
+            assert safe == ((kind, key) not in findings), (term, kind, key)

@@ -90,18 +90,17 @@ def count_ballots(*, rounds: Iterable[Round]) -> Counted:
         counter_slots(round_.instrument)
         items_by_key(round_.instrument)
     chunks = [rounds[start : start + ROUNDS_PER_CHUNK] for start in range(0, len(rounds), ROUNDS_PER_CHUNK)]
-    # One chunk is counted in a thread while this one reads the next chunk's ballots and stores
+    # One chunk is counted in a thread while this one takes the next chunk's ballots and stores
     # the last chunk's counters: on two cores the database and the counting overlap.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gensidig-tally") as counting:
         pending = None
         for chunk in chunks:
-            sealed = _read_ballots(chunk)
+            sealed = _take_ballots(chunk)
             finished = _result(pending)
             pending = counting.submit(_count_chunk, chunk, sealed, private_keys)
             if finished is not None:
                 _store(finished, counted)
         _store(_result(pending), counted)
-    Ballot.objects.filter(round_id__in=ids).delete()
     AnswerToken.objects.filter(invitation__round_id__in=ids).delete()
     RoundKey.objects.filter(round_id__in=ids).delete()
     return counted
@@ -121,15 +120,26 @@ class _Unreadable(Exception):
         self.round = round_
 
 
-def _read_ballots(rounds: list[Round]) -> dict[int, list[bytes]]:
+def _take_ballots(rounds: list[Round]) -> dict[int, list[bytes]]:
+    """Delete the rounds' ballots and return them, in one statement (DELETE … RETURNING).
+
+    Reading them and deleting them at the end went over every ballot's 24 KB twice; at region
+    scale the second pass came long after the first had left the database's cache, and took
+    longer than the first (1.4 s of a 20,000-person close). Should the close fail, the
+    transaction rolls back and every ballot is there again.
+    """
     by_round: dict[int, list[bytes]] = defaultdict(list)
-    for round_id, sealed in (
-        Ballot.objects.filter(round_id__in=[round_.pk for round_ in rounds])
-        .order_by()
-        .values_list("round_id", "sealed")
-        .iterator(chunk_size=200)
-    ):
-        by_round[round_id].append(bytes(sealed))
+    ids = [round_.pk for round_ in rounds]
+    quote = connection.ops.quote_name
+    sql = (
+        f"DELETE FROM {quote(Ballot._meta.db_table)} WHERE {quote('round_id')} IN ({', '.join(['%s'] * len(ids))}) "  # noqa: S608 - names are ours, values are parameters
+        f"RETURNING {quote('round_id')}, {quote('sealed')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ids)
+        while batch := cursor.fetchmany(200):
+            for round_id, sealed in batch:
+                by_round[round_id].append(bytes(sealed))
     return by_round
 
 

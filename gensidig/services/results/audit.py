@@ -32,6 +32,7 @@ interval is no narrower than what single published figures say about it on their
 from __future__ import annotations
 
 import math
+from collections import ChainMap
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -124,8 +125,13 @@ class Table:
     children: dict = field(init=False)
     roots: list = field(init=False)
     order: list = field(init=False)  # every node after its parent
+    # What follows from the shape and the bounds alone (natural totals, sizes): shared by reshown().
+    from_bounds: dict = field(init=False, repr=False, compare=False)
+    # What follows from this table's published cells: each reader's view and first pass.
+    from_cells: dict = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        self.from_bounds, self.from_cells = {}, {}
         self.index = {node.key: node for node in self.nodes}
         if len(self.index) != len(self.nodes):
             raise ValueError("Two nodes share a key.")
@@ -143,6 +149,20 @@ class Table:
             self.order.extend(self.children[key])
         if len(self.order) != len(self.nodes):
             raise ValueError("The parent links form a cycle.")
+
+    def reshown(self, nodes: Sequence[Node]) -> Table:
+        """This table with other cells shown or hidden.
+
+        `nodes` must be this table's nodes in the same order, with only what is published (`own`,
+        `total`) changed. The shape and what follows from the bounds are shared, not checked and
+        worked out again: the protection loop makes a table per pass, hundreds per question.
+        """
+        table = object.__new__(Table)
+        table.nodes, table.top = nodes, self.top
+        table.index = {node.key: node for node in nodes}
+        table.children, table.roots, table.order = self.children, self.roots, self.order
+        table.from_bounds, table.from_cells = self.from_bounds, {}
+        return table
 
     def is_leaf(self, key) -> bool:
         return not self.children[key]
@@ -169,74 +189,151 @@ def ranges(table: Table, known: Mapping | None = None) -> Ranges:
 
     Raises ValueError when nothing fits (the published figures contradict each other).
     """
-    known = known or {}
-    own_interval = {}
-    for node in table.nodes:
-        if node.key in known:
-            own_interval[node.key] = (known[node.key], known[node.key])
-        else:
-            own_interval[node.key] = _meet(node.natural, node.own)
-    up: dict = {}
-    for key in reversed(table.order):
-        node = table.index[key]
-        value = own_interval[key]
-        for child in table.children[key]:
-            value = _add(value, up[child])
-        if table.children[key]:
-            value = _meet(value, node.total_known)
-        if value[0] > value[1]:
-            raise ValueError(f"No values fit the published figures at {key!r}.")
-        up[key] = value
-    outside: dict = {}
-    roots_sum = (0, 0)
-    for root in table.roots:
-        roots_sum = _add(roots_sum, up[root])
-    for root in table.roots:
-        outside[root] = _sub(table.top, _without(roots_sum, up[root])) if table.top is not None else EVERYTHING
+    bottom = _first_pass(table, known or {})
+    up, own_intervals, children_sums, children = bottom.up, bottom.own_interval, bottom.children_sum, table.children
     own_range, total_range = {}, {}
+    outside = {root: bottom.outside_root(root) for root in table.roots}
+    # The interval arithmetic of _meet, _sub and _outside_child written out: this loop runs over
+    # every team on every pass of the protection loop.
     for key in table.order:
-        feasible = _meet(up[key], outside[key])
-        if feasible[0] > feasible[1]:
+        up_lo, up_hi = up[key]
+        out_lo, out_hi = outside[key]
+        lo = up_lo if up_lo > out_lo else out_lo
+        hi = up_hi if up_hi < out_hi else out_hi
+        if lo > hi:
             raise ValueError(f"No values fit the published figures at {key!r}.")
-        total_range[key] = feasible
-        kids = table.children[key]
-        children_sum = (0, 0)
-        for child in kids:
-            children_sum = _add(children_sum, up[child])
-        own_range[key] = _meet(_sub(feasible, children_sum), own_interval[key])
-        for child in kids:
-            others = _without(children_sum, up[child])
-            outside[child] = _sub(_sub(feasible, own_interval[key]), others)
+        total_range[key] = (lo, hi)
+        own_lo, own_hi = own_intervals[key]
+        sum_lo, sum_hi = children_sums[key]
+        cell_lo, cell_hi = lo - sum_hi, hi - sum_lo
+        own_range[key] = (cell_lo if cell_lo > own_lo else own_lo, cell_hi if cell_hi < own_hi else own_hi)
+        rest_lo, rest_hi = lo - own_hi, hi - own_lo
+        for child in children[key]:
+            child_lo, child_hi = up[child]
+            outside[child] = (rest_lo - (sum_hi - child_hi), rest_hi - (sum_lo - child_lo))
     return Ranges(own=own_range, total=total_range)
 
 
+def _feasible(up: Interval, outside: Interval, key) -> Interval:
+    feasible = _meet(up, outside)
+    if feasible[0] > feasible[1]:
+        raise ValueError(f"No values fit the published figures at {key!r}.")
+    return feasible
+
+
+def _outside_child(feasible: Interval, own_interval: Interval, children_sum: Interval, child_up: Interval) -> Interval:
+    """What the rest of the table leaves one child's branch: the parent's total less its own cell
+    and the other children's branches."""
+    return _sub(_sub(feasible, own_interval), _without(children_sum, child_up))
+
+
+def _first_pass(table: Table, known: Mapping) -> _BottomUp:
+    """The first pass for a table and what a reader knows, made once (the audit and the complement
+    search both need it)."""
+    key = ("first pass", frozenset(known.items()))
+    if key not in table.from_cells:
+        table.from_cells[key] = _BottomUp(table, known)
+    return table.from_cells[key]
+
+
+def _view(table: Table, reader: Reader) -> Table:
+    """The table as a reader sees it: whole, or the branches below the teams they see (made once)."""
+    if reader.sees is None:
+        return table
+    key = ("view", reader.sees)
+    if key not in table.from_cells:
+        table.from_cells[key] = subtable(table, sorted(reader.sees, key=repr))
+    return table.from_cells[key]
+
+
+class _BottomUp:
+    """The first of the two passes: every own cell's interval, and what every branch can add up to."""
+
+    def __init__(self, table: Table, known: Mapping) -> None:
+        self.table = table
+        self.own_interval: dict = {}
+        for node in table.nodes:
+            self.own_interval[node.key] = self.own_cell(node, known)
+        self.up: dict = {}
+        self.children_sum: dict = {}
+        up, children, index = self.up, table.children, table.index
+        for key in reversed(table.order):  # as branch() does, written out: it runs for every team
+            sum_lo = sum_hi = 0
+            kids = children[key]
+            for child in kids:
+                child_lo, child_hi = up[child]
+                sum_lo, sum_hi = sum_lo + child_lo, sum_hi + child_hi
+            self.children_sum[key] = (sum_lo, sum_hi)
+            own_lo, own_hi = self.own_interval[key]
+            lo, hi = own_lo + sum_lo, own_hi + sum_hi
+            if kids:
+                published = index[key].total_known
+                if published is not None:
+                    lo, hi = (lo if lo > published[0] else published[0]), (hi if hi < published[1] else published[1])
+            if lo > hi:
+                raise ValueError(f"No values fit the published figures at {key!r}.")
+            up[key] = (lo, hi)
+        self.roots_sum = (0, 0)
+        for root in table.roots:
+            self.roots_sum = _add(self.roots_sum, self.up[root])
+
+    @staticmethod
+    def own_cell(node: Node, known: Mapping) -> Interval:
+        if node.key in known:
+            return known[node.key], known[node.key]
+        return _meet(node.natural, node.own)
+
+    def branch(self, node: Node, own_interval: Interval, children_sum: Interval) -> Interval:
+        value = _add(own_interval, children_sum)
+        if self.table.children[node.key]:
+            value = _meet(value, node.total_known)
+        if value[0] > value[1]:
+            raise ValueError(f"No values fit the published figures at {node.key!r}.")
+        return value
+
+    def outside_root(self, root, roots_sum: Interval | None = None, up: Interval | None = None) -> Interval:
+        """What the campaign's bound on every root together leaves one root's branch."""
+        if self.table.top is None:
+            return EVERYTHING
+        roots_sum = self.roots_sum if roots_sum is None else roots_sum
+        return _sub(self.table.top, _without(roots_sum, self.up[root] if up is None else up))
+
+
 def _natural_totals(table: Table) -> dict:
-    totals: dict = {}
-    for key in reversed(table.order):
-        value = table.index[key].natural
-        for child in table.children[key]:
-            value = _add(value, totals[child])
-        totals[key] = value
-    return totals
+    if "natural totals" not in table.from_bounds:
+        totals: dict = {}
+        for key in reversed(table.order):
+            value = table.index[key].natural
+            for child in table.children[key]:
+                value = _add(value, totals[child])
+            totals[key] = value
+        table.from_bounds["natural totals"] = totals
+    return table.from_bounds["natural totals"]
 
 
 def _sizes(table: Table) -> dict:
-    sizes: dict = {}
-    for key in reversed(table.order):
-        sizes[key] = table.index[key].size + sum(sizes[child] for child in table.children[key])
-    return sizes
+    if "sizes" not in table.from_bounds:
+        sizes: dict = {}
+        for key in reversed(table.order):
+            sizes[key] = table.index[key].size + sum(sizes[child] for child in table.children[key])
+        table.from_bounds["sizes"] = sizes
+    return table.from_bounds["sizes"]
 
 
-def direct_range(table: Table, kind: str, key, natural_totals: dict | None = None) -> Interval:
+def direct_range(
+    table: Table, kind: str, key, natural_totals: dict | None = None, index: Mapping | None = None
+) -> Interval:
     """What the published figures say about one cell each on their own, taken together.
 
     For a cell h and a shown cell P that contains it, h lies in [P.lo - others' largest, P.hi -
     others' smallest]; for a shown P inside h, in [P.lo + the rest's smallest, P.hi + the rest's
     largest]. This is what a reader learns without combining figures, and the narrowing an audit
-    accepts: the published figure over at least k people allows it.
+    accepts: the published figure over at least k people allows it. `index` may stand in for the
+    table's nodes (the same table with one more cell hidden).
     """
     natural_totals = natural_totals or _natural_totals(table)
-    node = table.index[key]
+    index = table.index if index is None else index
+    node = index[key]
     is_total = kind == "total" and not table.is_leaf(key)
     natural = natural_totals[key] if is_total or table.is_leaf(key) else node.natural
     result = natural
@@ -247,11 +344,11 @@ def direct_range(table: Table, kind: str, key, natural_totals: dict | None = Non
         containers.append(key)
     ancestor = node.parent
     while ancestor is not None:
-        if table.index[ancestor].total_known is not None:
+        if index[ancestor].total_known is not None:
             containers.append(ancestor)
-        ancestor = table.index[ancestor].parent
+        ancestor = index[ancestor].parent
     for container in containers:
-        published = table.index[container].total_known
+        published = index[container].total_known
         rest = _without(natural_totals[container], natural)
         result = _meet(result, _sub(published, rest))
     if table.top is not None:
@@ -262,7 +359,7 @@ def direct_range(table: Table, kind: str, key, natural_totals: dict | None = Non
     # Shown cells inside it: the own cells and totals of its branch.
     if is_total or table.is_leaf(key):
         for inner in table.branch(key):
-            inner_node = table.index[inner]
+            inner_node = index[inner]
             if inner_node.own is not None:
                 result = _meet(result, _add(inner_node.own, _without(natural, inner_node.natural)))
             if inner != key and not table.is_leaf(inner) and inner_node.total_known is not None:
@@ -306,7 +403,7 @@ def audit(table: Table, rule: Rule, readers: Iterable[Reader] = (Reader(),)) -> 
     """
     findings = []
     for reader in readers:
-        view = table if reader.sees is None else subtable(table, sorted(reader.sees, key=repr))
+        view = _view(table, reader)
         known = {key: value for key, value in reader.known.items() if key in view.index}
         findings += [
             Finding(f.kind, f.key, f.interval, f.direct, f.size, f.role, reader) for f in _audit_view(view, rule, known)
@@ -314,21 +411,89 @@ def audit(table: Table, rule: Rule, readers: Iterable[Reader] = (Reader(),)) -> 
     return findings
 
 
-def passes(table: Table, rule: Rule, reader: Reader, kind: str, key) -> tuple[bool, Interval]:
-    """Whether one hidden cell is safe for one reader, and its interval for them."""
-    view = table if reader.sees is None else subtable(table, sorted(reader.sees, key=repr))
-    if key not in view.index:
-        return True, EVERYTHING
-    known = {k: v for k, v in reader.known.items() if k in view.index}
-    result = ranges(view, known)
-    whole = kind == "total" or view.is_leaf(key)
-    interval = result.total[key] if whole else result.own[key]
-    if (kind == "own" and view.index[key].own is not None) or (
-        kind == "total" and not view.is_leaf(key) and view.index[key].total is not None
-    ):
-        return True, interval  # shown now
-    finding = _check(view, rule, known, result, _natural_totals(view), _sizes(view), kind, key)
-    return finding is None, interval
+class WhatIf:
+    """One reader's view of a table, with its first pass kept, to ask again and again: were one more
+    cell hidden, would this hidden cell still be safe for them?
+
+    The complement search asks that for every candidate of every finding, hundreds of times per
+    question at region scale. Hiding one cell changes what its branch can add up to only along
+    the path from it to its root, and a cell's interval depends on the rest of the table only
+    through the path from its root down to it; so each answer is worked out along those two paths,
+    in time that grows with the depth of the hierarchy, not with its size. The answer is exactly
+    what `ranges` and the audit's check give for the table with the cell hidden
+    (tests/services/test_audit.py compares the two on random tables).
+    """
+
+    def __init__(self, table: Table, rule: Rule, reader: Reader) -> None:
+        self.view = _view(table, reader)
+        self.rule = rule
+        self.known = {k: v for k, v in reader.known.items() if k in self.view.index}
+        self.bottom = _first_pass(self.view, self.known)
+        self.natural_totals = _natural_totals(self.view)
+        self.sizes = _sizes(self.view)
+
+    def passes_hiding(self, term: tuple[str, Hashable], kind: str, key) -> tuple[bool, Interval]:
+        """Whether the hidden cell (kind, key) is safe for this reader once `term` is hidden too,
+        and its interval for them then."""
+        view = self.view
+        if key not in view.index:
+            return True, EVERYTHING
+        index: Mapping = view.index
+        changed = None
+        term_kind, unit = term
+        if unit in view.index:
+            node = view.index[unit]
+            hidden = replace(node, own=None) if term_kind == "own" or view.is_leaf(unit) else replace(node, total=None)
+            index = ChainMap({unit: hidden}, view.index)
+            changed = hidden
+        interval = self._interval(changed, kind, key)
+        node = index[key]
+        if (kind == "own" and node.own is not None) or (
+            kind == "total" and not view.is_leaf(key) and node.total is not None
+        ):
+            return True, interval  # shown now
+        finding = _check(view, self.rule, self.known, interval, self.natural_totals, self.sizes, kind, key, index)
+        return finding is None, interval
+
+    def _interval(self, changed: Node | None, kind: str, key) -> Interval:
+        """The interval of (kind, key) with `changed` in place of its node: up the changed node's
+        path, then down the cell's."""
+        view, bottom = self.view, self.bottom
+        own_interval, up, children_sum = {}, {}, {}
+        if changed is not None:
+            own_interval[changed.key] = bottom.own_cell(changed, self.known)
+            current, below = changed.key, None
+            while current is not None:
+                node = changed if current == changed.key else view.index[current]
+                sum_ = bottom.children_sum[current]
+                if below is not None:  # one child's branch changed: the others' stay as they were
+                    sum_ = _add(_without(sum_, bottom.up[below]), up[below])
+                children_sum[current] = sum_
+                up[current] = bottom.branch(node, own_interval.get(current, bottom.own_interval[current]), sum_)
+                current, below = node.parent, current
+        path = [key]
+        while view.index[path[-1]].parent is not None:
+            path.append(view.index[path[-1]].parent)
+        path.reverse()
+        root = path[0]
+        roots_sum = bottom.roots_sum
+        if changed is not None and view.top is not None:
+            changed_root = changed.key
+            while view.index[changed_root].parent is not None:
+                changed_root = view.index[changed_root].parent
+            roots_sum = _add(_without(roots_sum, bottom.up[changed_root]), up[changed_root])
+        outside = bottom.outside_root(root, roots_sum, up.get(root, bottom.up[root]))
+        for position, current in enumerate(path):
+            feasible = _feasible(up.get(current, bottom.up[current]), outside, current)
+            own = own_interval.get(current, bottom.own_interval[current])
+            sum_ = children_sum.get(current, bottom.children_sum[current])
+            if current == key:
+                if kind == "total" or view.is_leaf(key):
+                    return feasible
+                return _meet(_sub(feasible, sum_), own)
+            child = path[position + 1]
+            outside = _outside_child(feasible, own, sum_, up.get(child, bottom.up[child]))
+        raise AssertionError("the path ends at the cell")
 
 
 def _known_anyway(table: Table, members: list, known: Mapping) -> Interval:
@@ -349,22 +514,27 @@ def _audit_view(table: Table, rule: Rule, known: Mapping) -> list[Finding]:
     result = ranges(table, known)
     findings = []
     for kind, key in hidden_cells(table):
-        finding = _check(table, rule, known, result, natural_totals, sizes, kind, key)
+        interval = result.total[key] if kind == "total" or table.is_leaf(key) else result.own[key]
+        finding = _check(table, rule, known, interval, natural_totals, sizes, kind, key)
         if finding is not None:
             findings.append(finding)
     return findings
 
 
-def _check(table, rule, known, result, natural_totals, sizes, kind, key) -> Finding | None:
+def _check(table, rule, known, interval, natural_totals, sizes, kind, key, index=None) -> Finding | None:
+    """The finding for one hidden cell whose interval for the reader is `interval`, or None if it is safe."""
     whole = kind == "total" or table.is_leaf(key)
-    members = table.branch(key) if whole else [key]
-    if all(member in known for member in members):
+    members = table.branch(key) if whole and known else [key]  # the branch, only where it can matter
+    if known and all(member in known for member in members):
         return None
-    interval = result.total[key] if whole else result.own[key]
     size = sizes[key] if whole else table.index[key].size
     if rule(size, *interval):
         return None
-    direct = direct_range(table, kind, key, natural_totals)
-    if interval == direct or interval == _known_anyway(table, members, known):
+    direct = direct_range(table, kind, key, natural_totals, index)
+    if interval == direct:
+        return None
+    if whole and not known:
+        members = table.branch(key)
+    if interval == _known_anyway(table, members, known):
         return None
     return Finding(kind, key, interval, direct, size, role=tuple(sorted(known, key=repr)))

@@ -29,7 +29,7 @@ from gensidig.services.results import statistics as st
 from gensidig.services.results.distributions import HALVES, TENTHS, Shown
 from gensidig.services.results.earlier import Comparisons, comparisons_for, leader_members
 from gensidig.services.results.hierarchy import Hierarchy, round_hierarchy
-from gensidig.services.results.protection import Team, protect_question
+from gensidig.services.results.protection import Team, prepare_teams, protect_question
 from gensidig.services.survey.instruments import framework_for, items_by_key
 
 COMMENTS_FLOOR = 5
@@ -129,7 +129,7 @@ class Published:
 def protect_all(*, data: ClosedData, instrument, k: int, organisation, campaign=None) -> Published:
     """Protect every leaders' question of the hierarchy at once (services.results.protection)."""
     hierarchy = data.hierarchy
-    teams = [Team(key=t, parent=hierarchy.parent[t]) for t in hierarchy.team_ids]
+    teams = prepare_teams([Team(key=t, parent=hierarchy.parent[t]) for t in hierarchy.team_ids])
     comparisons = comparisons_for(
         organisation=organisation,
         cells=branch_members(data),

@@ -18,7 +18,8 @@ and for every chief, who also knows how many of their own team answered; the fig
 answers publish (a team's n and "don't know" count say that at least that many answered) and the
 reminder counts are part of what a reader sees.
 
-Cells only ever go from shown to hidden, so each loop ends; a table with everything hidden passes.
+Cells only ever go from shown to hidden -- what one pass hid, the next keeps hidden -- so each loop
+ends; a table with everything hidden passes.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Collection, Hashable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from gensidig.models.choices import Withheld
 from gensidig.services.results import audit as table_audit
@@ -58,6 +59,9 @@ class Cell:
     dont_know: int | None = None
 
 
+_WITHHELD_CELLS = {reason: Cell(shown=None, withheld=reason) for reason in Withheld}  # made once, not per cell
+
+
 @dataclass
 class QuestionResult:
     own: dict = field(default_factory=dict)  # team -> Cell (a leaf's only cell too)
@@ -81,7 +85,9 @@ def _children(teams: Sequence[Team]) -> dict:
     return children
 
 
-class _Hierarchy:
+class Hierarchy:
+    """Where each team hangs, worked out once; see prepare_teams."""
+
     def __init__(self, teams: Sequence[Team]) -> None:
         self.teams = list(teams)
         self.parent = {team.key: team.parent for team in teams}
@@ -96,9 +102,14 @@ class _Hierarchy:
         return not self.children[key]
 
 
+def prepare_teams(teams: Sequence[Team]) -> Hierarchy:
+    """The hierarchy, made ready once for every question of a close (each question has the same teams)."""
+    return Hierarchy(teams)
+
+
 def protect_question(
     *,
-    teams: Sequence[Team],
+    teams: Sequence[Team] | Hierarchy,
     counts: Mapping[Hashable, Counts],
     k: int,
     earlier: Mapping[tuple[str, Hashable], Earlier] | None = None,
@@ -107,8 +118,9 @@ def protect_question(
 
     `counts` holds each team's leaders' counts ("don't know", then 1..5; a team missing has none);
     `earlier` the earlier cells each cell ("own" or "total", team) could be subtracted from.
+    `teams` may come from prepare_teams.
     """
-    question = _Question(teams, counts, earlier or {})
+    question = _Question(teams if isinstance(teams, Hierarchy) else Hierarchy(teams), counts, earlier or {})
     hide_own: set = set()
     hide_total: set = set()
     by_audit = 0
@@ -131,6 +143,11 @@ def protect_question(
         by_audit += len(added)
         for kind, key in added:
             (hide_total if kind == "total" else hide_own).add(key)
+        # What this pass hid stays hidden. Worked out afresh, the pattern would often show a cell it
+        # hid before and hide the complement instead, and that cell turned up in the next audit; at
+        # region scale that cost a third more passes, for one cell more shown in 98,000.
+        hide_own |= pattern.hidden_own
+        hide_total |= pattern.hidden_total
     return question.result(own_shown, total_shown, k=k, hidden_by_audit=by_audit)
 
 
@@ -138,9 +155,10 @@ class _Question:
     """One question's counts over the hierarchy, and what each shown cell may publish (cached:
     the counts do not change while the pattern grows)."""
 
-    def __init__(self, teams: Sequence[Team], counts: Mapping, earlier: Mapping) -> None:
-        self.teams = list(teams)
-        self.hierarchy = _Hierarchy(teams)
+    def __init__(self, hierarchy: Hierarchy, counts: Mapping, earlier: Mapping) -> None:
+        self.teams = hierarchy.teams
+        self.hierarchy = hierarchy
+        teams = self.teams
         zero: Counts = (0, 0, 0, 0, 0, 0)
         self.own_counts = {t.key: tuple(counts.get(t.key, zero)) for t in teams}
         self.branch_counts = _branch_counts(self.hierarchy, self.own_counts)
@@ -151,6 +169,7 @@ class _Question:
         self._own: dict = {}
         self._total: dict = {}
         self._nodes: dict = {}
+        self._first_table: table_audit.Table | None = None
 
     def shown_cells(self, pattern: Pattern) -> tuple[dict, dict, list]:
         """What each cell the pattern shows publishes (rule 3, then earlier rounds), and the cells
@@ -184,7 +203,11 @@ class _Question:
 
     def table(self, own_shown: Mapping, total_shown: Mapping) -> table_audit.Table:
         """The question as the audit reads it: sums of answers, n known for every team (the worst case)."""
-        return table_audit.Table([self._node(t, t.key in own_shown, t.key in total_shown) for t in self.teams])
+        nodes = [self._node(t, t.key in own_shown, t.key in total_shown) for t in self.teams]
+        if self._first_table is None:
+            self._first_table = table_audit.Table(nodes)
+            return self._first_table
+        return self._first_table.reshown(nodes)  # the same teams and bounds: only what is shown changed
 
     def _node(self, team: Team, own_shown: bool, total_shown: bool) -> table_audit.Node:
         # A shown cell always publishes the same (self._own, self._total), so a team's node depends
@@ -209,13 +232,13 @@ class _Question:
             if key in own_shown:
                 result.own[key] = Cell(shown=own_shown[key], dont_know=self.own_counts[key][0])
             else:
-                result.own[key] = Cell(shown=None, withheld=self._reason(self.n[key], ("own", key), k))
+                result.own[key] = _WITHHELD_CELLS[self._reason(self.n[key], ("own", key), k)]
             if not self.hierarchy.leaf(key):
                 if key in total_shown:
                     result.total[key] = Cell(shown=total_shown[key])
                 else:
                     n = answered(self.branch_counts[key])
-                    result.total[key] = Cell(shown=None, withheld=self._reason(n, ("total", key), k))
+                    result.total[key] = _WITHHELD_CELLS[self._reason(n, ("total", key), k)]
         return result
 
     def _reason(self, n: int, cell, k: int) -> Withheld:
@@ -228,7 +251,7 @@ def _sum(scale: Sequence[int]) -> int:
     return sum(value * count for value, count in enumerate(scale, start=1))
 
 
-def _branch_counts(hierarchy: _Hierarchy, own_counts: Mapping) -> dict:
+def _branch_counts(hierarchy: Hierarchy, own_counts: Mapping) -> dict:
     totals: dict = {}
     for key in hierarchy.bottom_up:
         value = list(own_counts[key])
@@ -243,7 +266,7 @@ _TOP = object()  # the equation of the campaign's reminder counts: every root's 
 
 def _complements(
     findings: Sequence[table_audit.Finding],
-    hierarchy: _Hierarchy,
+    hierarchy: Hierarchy,
     pattern: Pattern,
     *,
     units_n: Mapping,
@@ -267,9 +290,13 @@ def _complements(
     """
     chosen: set = set()
     touched: set = set()
+    what_if: dict = {}  # id(reader) -> audit.WhatIf, made once per reader for every finding
     for finding in findings:
+        reader = finding.reader or table_audit.Reader()
+        if id(reader) not in what_if:
+            what_if[id(reader)] = (reader, table_audit.WhatIf(table, rule, reader))
         picked, first_ring = _complement_for(
-            finding, hierarchy, pattern, units_n, table, rule, exclude=chosen, top=top, touched=touched
+            finding, hierarchy, pattern, units_n, what_if[id(reader)][1], exclude=chosen, top=top, touched=touched
         )
         if picked is not None:
             chosen.add(picked)
@@ -277,7 +304,7 @@ def _complements(
     return chosen
 
 
-def _everything_left(findings, hierarchy: _Hierarchy, pattern: Pattern) -> set[tuple[str, Hashable]]:
+def _everything_left(findings, hierarchy: Hierarchy, pattern: Pattern) -> set[tuple[str, Hashable]]:
     """The last resort, never needed in the tests: hide every cell still shown, which ends the loop
     with a table that shows nothing (safe by definition), and say so in the log."""
     logger.error("The audit found %s and no single cell to hide; hiding every cell still shown.", findings[0])
@@ -290,20 +317,9 @@ def _everything_left(findings, hierarchy: _Hierarchy, pattern: Pattern) -> set[t
     return left
 
 
-def _hidden(table: table_audit.Table, term) -> table_audit.Table:
-    kind, unit = term
-    nodes = []
-    for node in table.nodes:
-        if node.key == unit:
-            node = replace(node, own=None) if kind == "own" or table.is_leaf(unit) else replace(node, total=None)
-        nodes.append(node)
-    return table_audit.Table(nodes, top=table.top)
-
-
-def _complement_for(finding, hierarchy, pattern, units_n, table, rule, *, exclude, top, touched):
+def _complement_for(finding, hierarchy, pattern, units_n, what_if, *, exclude, top, touched):
     key, known = finding.key, set(finding.role)
     cell = ("own", key) if finding.kind == "own" or hierarchy.leaf(key) else ("total", key)
-    reader = finding.reader or table_audit.Reader()
 
     def shown(term) -> bool:
         kind, unit = term
@@ -361,7 +377,7 @@ def _complement_for(finding, hierarchy, pattern, units_n, table, rule, *, exclud
         if candidates and nearest is None:
             nearest = min(candidates)[-1]
         for *_cost, term in sorted(candidates):
-            safe, (lo, hi) = table_audit.passes(_hidden(table, term), rule, reader, *cell)
+            safe, (lo, hi) = what_if.passes_hiding(term, *cell)
             if safe:
                 return term, first_ring
             gain = (old_lo - lo) + (hi - old_hi)
@@ -375,7 +391,7 @@ def _complement_for(finding, hierarchy, pattern, units_n, table, rule, *, exclud
     return nearest, first_ring
 
 
-def _branch_n(hierarchy: _Hierarchy, key, units_n: Mapping) -> int:
+def _branch_n(hierarchy: Hierarchy, key, units_n: Mapping) -> int:
     total, stack = 0, [key]
     while stack:
         current = stack.pop()
@@ -419,7 +435,7 @@ def protect_participation(
     `chiefs` maps each chief to the teams they lead. `not_answered_at_most` is what the campaign's
     reminder counts say (no more than that many had not answered when the last reminder went out).
     """
-    hierarchy = _Hierarchy(teams)
+    hierarchy = Hierarchy(teams)
     by_key = {t.key: t for t in teams}
     with_children = {t.key for t in teams if not hierarchy.leaf(t.key)}
     units = [Unit(key=t.key, parent=t.parent, n=t.answered) for t in teams]
@@ -469,6 +485,8 @@ def protect_participation(
         by_audit += len(added)
         for kind, key in added:
             (hide_total if kind == "total" else hide_own).add(key)
+        hide_own |= pattern.hidden_own  # what this pass hid stays hidden (see protect_question)
+        hide_total |= pattern.hidden_total
     return ParticipationResult(
         own_shown=frozenset(t.key for t in teams if pattern.own_shown(t.key)),
         total_shown=frozenset(t.key for t in teams if pattern.total_shown(t.key)),
