@@ -9,7 +9,7 @@ import threading
 import uuid
 
 import pytest
-from django.db import OperationalError, connection, connections, models
+from django.db import DatabaseError, OperationalError, connection, connections, models
 
 from gensidig.models import AnswerToken, Ballot, Comment, Invitation, RatingCounter, RoundKey
 from gensidig.models.choices import Role
@@ -149,6 +149,33 @@ def test_a_database_error_once_the_claim_and_the_ballot_are_written_stores_nothi
         return result
 
     with connection.execute_wrapper(fail_after_the_ballot), pytest.raises(OperationalError):
+        answer(link, answers_for(round_, Role.LEADER, comments={"direction": "x"}))
+    assert not Ballot.objects.filter(round=round_).exists()
+    assert not Invitation.objects.get(round=round_, person=link.person).used
+    answer(link, answers_for(round_, Role.LEADER))
+    assert Invitation.objects.get(round=round_, person=link.person).used
+    assert Ballot.objects.filter(round=round_).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("where", ["the client, before the commit is sent", "the server, in the claim"])
+def test_outside_any_transaction_a_failure_in_the_submission_stores_nothing_and_leaves_the_link_usable(where):
+    # The submission's own transaction (on PostgreSQL its statements and COMMIT go in one round
+    # trip): a failure after the ballot was sent, on either side, must still roll it all back.
+    team = make_team(leaders=6)
+    round_, links = start_round(team)
+    link = leader_links(links)[0]
+
+    def fail(execute, sql, params, many, context):
+        is_ballot = sql.lstrip().startswith(("INSERT", "WITH")) and Ballot._meta.db_table in sql
+        if is_ballot and where.startswith("the server"):  # the ballot's INSERT fails where it runs
+            sql = sql.replace(f"INSERT INTO {connection.ops.quote_name(Ballot._meta.db_table)}", "INSERT INTO nowhere")
+        result = execute(sql, params, many, context)
+        if is_ballot and where.startswith("the client"):
+            raise OperationalError("the server closed the connection")
+        return result
+
+    with connection.execute_wrapper(fail), pytest.raises(DatabaseError):
         answer(link, answers_for(round_, Role.LEADER, comments={"direction": "x"}))
     assert not Ballot.objects.filter(round=round_).exists()
     assert not Invitation.objects.get(round=round_, person=link.person).used

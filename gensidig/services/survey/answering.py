@@ -8,8 +8,8 @@ A submission is one short transaction of two writes (DESIGN.md 2.1 and 2.8):
 2. one Ballot row is inserted: the whole set of answers and comments, padded to the round's
    fixed ballot size and sealed to the round's public key.
 
-On PostgreSQL the two are one statement (a data-modifying WITH): the transaction is the locks
-(below), that statement and the commit. Nothing else is written: no counter, no comment row, no
+On PostgreSQL the two are one statement (a data-modifying WITH), and the transaction -- BEGIN,
+the locks (below), that statement, COMMIT -- goes to the server as one pipeline: one round trip. Nothing else is written: no counter, no comment row, no
 other invitation, not the round. The ballots are opened and counted when the round closes
 (services.ballots.tally). Anything that fails rolls both writes back and leaves the link usable.
 
@@ -24,6 +24,7 @@ used without leaving a lock behind on it. SQLite runs one writer at a time (BEGI
 from __future__ import annotations
 
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -146,16 +147,15 @@ def submit_answers(*, ticket: Ticket | None, answers: Answers) -> None:
     cleaned = check_answers(instrument=ticket.instrument, role=ticket.role, answers=answers)
     plaintext = sealing.encode_answers(instrument=ticket.instrument, role=ticket.role, answers=cleaned)
     sealed = sealing.seal(ticket.public_key, plaintext)
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            _take_submission_locks(ticket)
-            claimed = _claim_and_store_ballot(ticket, sealed)
-        else:
+    if connection.vendor == "postgresql":
+        claimed = _locks_claim_and_ballot_in_one_trip(ticket, sealed)
+    else:
+        with transaction.atomic():
             claimed = _claim(ticket)
             if claimed:
                 _store_ballot(ticket.round_id, sealed)
-        if not claimed:
-            raise InvitationUnusable
+    if not claimed:
+        raise InvitationUnusable
 
 
 # The statements below run on every submission, so they are written once as plain, portable SQL
@@ -163,13 +163,12 @@ def submit_answers(*, ticket: Ticket | None, answers: Answers) -> None:
 # running them.
 
 
-def _take_submission_locks(ticket: Ticket) -> None:
+_LOCKS_SQL = "SELECT pg_advisory_xact_lock_shared(%s, %s), pg_advisory_xact_lock(%s, %s)"
+
+
+def _lock_parameters(ticket: Ticket) -> list:
     scope, scope_id = ticket.closing_lock
-    with _cursor_with_parameters_apart() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock_shared(%s, %s), pg_advisory_xact_lock(%s, %s)",
-            [scope, scope_id, LOCK_INVITATION, ticket.invitation_id % INT4],
-        )
+    return [scope, scope_id, LOCK_INVITATION, ticket.invitation_id % INT4]
 
 
 def _claim_sql() -> str:
@@ -209,18 +208,53 @@ def _store_ballot(round_id: int, sealed: bytes) -> None:
         cursor.execute(_insert_ballot_sql("VALUES (%s, %s, %s)"), _ballot_parameters(round_id, sealed))
 
 
-def _claim_and_store_ballot(ticket: Ticket, sealed: bytes) -> bool:
-    """PostgreSQL: the claim and the ballot in one statement, one round trip fewer; True if claimed.
+def _locks_claim_and_ballot_in_one_trip(ticket: Ticket, sealed: bytes) -> bool:
+    """PostgreSQL: the locks, then the claim with its ballot, in one transaction and one round trip;
+    True if claimed.
 
-    The ballot is inserted only for a row the claim updated (a data-modifying WITH). It runs
-    after the locks were taken, in a statement of its own, so it reads a snapshot taken after
-    any earlier submission of the same link committed: it finds that invitation used and leaves
-    it untouched (no lock mark in its xmax).
+    BEGIN, the two statements and COMMIT go as one pipeline (psycopg's pipeline mode): the server
+    runs them in order and answers them together, where each cost a round trip of its own before.
+    Inside a transaction already open (a caller's atomic block) the statements go in a savepoint
+    instead. Anything that fails -- a statement, or anything raised before COMMIT was sent --
+    rolls the whole transaction back.
+
+    The claim is a statement of its own after the locks, so it reads a snapshot taken once the
+    locks are held, after any earlier submission of the same link committed: it finds that
+    invitation used and leaves it untouched (no lock mark in its xmax). The ballot is inserted only
+    for a row the claim updated (a data-modifying WITH).
     """
-    sql = f"WITH claimed AS ({_claim_sql()} RETURNING 1) " + _insert_ballot_sql("SELECT %s, %s, %s FROM claimed")  # noqa: S608
-    with _cursor_with_parameters_apart() as cursor:
-        cursor.execute(sql, _claim_parameters(ticket) + _ballot_parameters(ticket.round_id, sealed))
-        return cursor.rowcount == 1
+    claim_sql = f"WITH claimed AS ({_claim_sql()} RETURNING 1) " + _insert_ballot_sql("SELECT %s, %s, %s FROM claimed")  # noqa: S608
+    parameters = _claim_parameters(ticket) + _ballot_parameters(ticket.round_id, sealed)
+    nested = connection.in_atomic_block
+    control, locks, claim = (_cursor_with_parameters_apart() for _ in range(3))
+    raw = connection.connection
+    try:
+        transaction_ = transaction.atomic() if nested else _explicit_transaction(control)
+        with connection.wrap_database_errors, raw.pipeline(), transaction_:
+            locks.execute(_LOCKS_SQL, _lock_parameters(ticket))
+            claim.execute(claim_sql, parameters)
+        return claim.rowcount == 1
+    except BaseException:
+        if not nested and raw.info.transaction_status != _psycopg_idle():
+            raw.rollback()  # the block BEGIN opened, left open by the failure
+        raise
+    finally:
+        for cursor in (control, locks, claim):
+            cursor.close()
+
+
+@contextmanager
+def _explicit_transaction(cursor):
+    """BEGIN and, unless the block raised, COMMIT, sent as statements: queued in the pipeline like the rest."""
+    cursor.execute("BEGIN")
+    yield
+    cursor.execute("COMMIT")
+
+
+def _psycopg_idle():
+    from psycopg.pq import TransactionStatus  # imported here: only PostgreSQL has psycopg
+
+    return TransactionStatus.IDLE
 
 
 def _cursor_with_parameters_apart():
