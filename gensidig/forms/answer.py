@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django import forms
 from django.core import validators
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -88,9 +89,15 @@ def complete_answers(data, *, questions: Sequence[tuple[str, str]], theme_keys: 
     or wrong, the view builds AnswerForm to say what, next to the field.
     """
     ratings = {}
-    get = data.get
+    # A QueryDict is a dict of lists: read each field's last value from it directly, as
+    # QueryDict.get would, without a method call per field.
+    get = dict.get if isinstance(data, MultiValueDict) else None
     for name, question in _named(questions):
-        raw = get(name)
+        if get is None:
+            raw = data.get(name)
+        else:
+            values = get(data, name)
+            raw = values[-1] if values else None
         if raw not in VALID_ANSWERS:
             return None
         ratings[question] = int(raw)

@@ -34,9 +34,7 @@ def urlencoded_form(body: bytes) -> QueryDict:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         text = body.decode("iso-8859-1")  # as Django does for misbehaving user agents
-    grouped: dict[str, list[str]] = {}
-    for name, value in _pairs(text):
-        grouped.setdefault(name, []).append(value)
+    grouped = _grouped_fields(text)
     form = QueryDict(mutable=True, encoding="utf-8")
     # A QueryDict is a dict of lists underneath; filling it that way skips the per-field checks
     # of setlist(), whose conversions are no-ops for the str values parsed here.
@@ -45,15 +43,16 @@ def urlencoded_form(body: bytes) -> QueryDict:
     return form
 
 
-def _pairs(text: str) -> list[tuple[str, str]]:
-    """What `parse_qsl(text, keep_blank_values=True)` gives, with Django's limit on the number of fields.
+def _grouped_fields(text: str) -> dict[str, list[str]]:
+    """Every field's values by name, as `parse_qsl(text, keep_blank_values=True)` gives them in
+    order, with Django's limit on the number of fields.
 
-    The same steps, but a name or value with nothing escaped in it (no "%" and no "+": every
-    rating's name and value) is taken as it is instead of going through two function calls.
+    The same steps in one pass, but a name or value with nothing escaped in it (no "%" and no
+    "+": every rating's name and value) is taken as it is instead of going through two calls.
     """
     if 1 + text.count("&") > settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:
         raise TooManyFieldsSent("The number of GET/POST parameters exceeded settings.DATA_UPLOAD_MAX_NUMBER_FIELDS.")
-    pairs = []
+    grouped: dict[str, list[str]] = {}
     for field in text.split("&"):
         if not field:
             continue
@@ -62,8 +61,12 @@ def _pairs(text: str) -> list[tuple[str, str]]:
             name = unquote_plus(name)
         if "%" in value or "+" in value:
             value = unquote_plus(value)
-        pairs.append((name, value))
-    return pairs
+        values = grouped.get(name)
+        if values is None:
+            grouped[name] = [value]
+        else:
+            values.append(value)
+    return grouped
 
 
 def read_form_quickly(view):

@@ -23,6 +23,7 @@ used without leaving a lock behind on it. SQLite runs one writer at a time (BEGI
 
 from __future__ import annotations
 
+import functools
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -91,17 +92,9 @@ def ticket_for(*, token_hash: str | None = None, invitation_id: int | None = Non
         invitation_id = invitation_id_for(token_hash=token_hash)
         if invitation_id is None:
             return None
-    quote = connection.ops.quote_name
-    invitation, round_, key = (quote(m._meta.db_table) for m in (Invitation, Round, RoundKey))
     # Plain SQL: this runs once per submission, and the ORM took longer to build it than to run it.
     with _cursor_with_parameters_apart() as cursor:
-        cursor.execute(
-            f"SELECT i.{quote('id')}, i.{quote('round_id')}, r.{quote('campaign_id')}, i.{quote('role')}, "  # noqa: S608
-            f"i.{quote('used')}, r.{quote('instrument_id')}, k.{quote('public_key')} "
-            f"FROM {invitation} i JOIN {round_} r ON r.{quote('id')} = i.{quote('round_id')} "
-            f"LEFT JOIN {key} k ON k.{quote('round_id')} = r.{quote('id')} WHERE i.{quote('id')} = %s",
-            [invitation_id],
-        )
+        cursor.execute(_ticket_sql(connection.vendor), [invitation_id])
         row = cursor.fetchone()
     if row is None:
         return None
@@ -114,6 +107,19 @@ def ticket_for(*, token_hash: str | None = None, invitation_id: int | None = Non
         used=bool(used),
         instrument=instrument_by_id(instrument_id),
         public_key=bytes(public_key) if public_key is not None else None,
+    )
+
+
+@functools.cache
+def _ticket_sql(_vendor: str) -> str:
+    # Written once per database (the key): quoting the names cost as much as running the query.
+    quote = connection.ops.quote_name
+    invitation, round_, key = (quote(m._meta.db_table) for m in (Invitation, Round, RoundKey))
+    return (
+        f"SELECT i.{quote('id')}, i.{quote('round_id')}, r.{quote('campaign_id')}, i.{quote('role')}, "  # noqa: S608
+        f"i.{quote('used')}, r.{quote('instrument_id')}, k.{quote('public_key')} "
+        f"FROM {invitation} i JOIN {round_} r ON r.{quote('id')} = i.{quote('round_id')} "
+        f"LEFT JOIN {key} k ON k.{quote('round_id')} = r.{quote('id')} WHERE i.{quote('id')} = %s"
     )
 
 
@@ -172,6 +178,11 @@ def _lock_parameters(ticket: Ticket) -> list:
 
 
 def _claim_sql() -> str:
+    return _claim_sql_for(connection.vendor)
+
+
+@functools.cache
+def _claim_sql_for(_vendor: str) -> str:
     quote = connection.ops.quote_name
     invitation, round_ = quote(Invitation._meta.db_table), quote(Round._meta.db_table)
     return (
@@ -187,6 +198,11 @@ def _claim_parameters(ticket: Ticket) -> list:
 
 
 def _insert_ballot_sql(values: str) -> str:
+    return _insert_ballot_sql_for(connection.vendor, values)
+
+
+@functools.cache
+def _insert_ballot_sql_for(_vendor: str, values: str) -> str:
     quote = connection.ops.quote_name
     columns = ", ".join(quote(name) for name in ("id", "round_id", "sealed"))
     return f"INSERT INTO {quote(Ballot._meta.db_table)} ({columns}) {values}"
