@@ -222,6 +222,10 @@ GENSIDIG_RETRY_AFTER = env_int("GENSIDIG_RETRY_AFTER", 30, minimum=1)
 if not SQLITE:
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", GENSIDIG_DB_CONNECT_TIMEOUT)
+    # psycopg prepares a statement only when asked (prepare=True): the few every submission runs
+    # (services/survey/answering.py). Django's default (None) would refuse even those; psycopg's
+    # own (5) would prepare any statement run five times on a connection.
+    DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 2**31 - 1)
     if GENSIDIG_DB_STATEMENT_TIMEOUT:
         # statement_timeout counts the time spent waiting for locks too.
         DATABASES["default"]["OPTIONS"]["options"] = (

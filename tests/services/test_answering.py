@@ -1,6 +1,7 @@
 import pytest
+from django.db import connection
 
-from gensidig.models import Comment, Invitation
+from gensidig.models import Ballot, Comment, Invitation, RoundKey
 from gensidig.models.choices import Role, Scale
 from gensidig.services.survey.answering import InvitationUnusable
 from gensidig.services.survey.closing import close_round
@@ -102,3 +103,24 @@ def test_an_overlong_comment_is_refused(team):
     round_, links = start_round(team)
     with pytest.raises(AnswersRejected):
         answer(leader_links(links)[0], answers_for(round_, Role.LEADER, comments={"direction": "x" * 2001}))
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="psycopg's prepared statements; runs in the PostgreSQL pass"
+)
+def test_on_postgresql_a_submissions_statements_are_prepared_once_per_connection_and_nothing_else(team):
+    round_, links = start_round(team)
+    for link in leader_links(links)[:3]:
+        answer(link, answers_for(round_, Role.LEADER, 4))
+    list(Invitation.objects.filter(round=round_))  # an ORM query, run often, is never prepared
+    for _ in range(6):
+        list(Invitation.objects.filter(round=round_))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    ballot, key = Ballot._meta.db_table, RoundKey._meta.db_table
+    assert sorted(
+        "claim and ballot" if ballot in sql else "ticket" if key in sql else "locks" if "advisory" in sql else sql
+        for sql in prepared
+    ) == ["claim and ballot", "locks", "ticket"]
