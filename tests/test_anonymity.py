@@ -118,6 +118,32 @@ def test_every_ballot_of_a_round_has_the_same_size_whatever_was_written(team):
     assert len(sizes) == 1
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("failure", ["raised before the ballot is written", "the ballot's row refused by the database"])
+def test_unwatched_a_failure_after_the_claim_stores_nothing_and_leaves_the_link_usable(monkeypatch, failure):
+    # No execute wrapper and no query log: the statements take the short way (on SQLite straight
+    # to sqlite3, on PostgreSQL one pipeline), which must roll back as the long way does.
+    team = make_team(leaders=6)
+    round_, links = start_round(team)
+    link = leader_links(links)[0]
+    real_parameters = answering._ballot_parameters
+
+    def broken_parameters(round_id, sealed):
+        if failure.startswith("raised"):
+            raise RuntimeError("the process is stopped")
+        return real_parameters(None, sealed)  # round_id may not be NULL
+
+    monkeypatch.setattr(answering, "_ballot_parameters", broken_parameters)
+    with pytest.raises((RuntimeError, DatabaseError)):
+        answer(link, answers_for(round_, Role.LEADER, comments={"direction": "x"}))
+    monkeypatch.setattr(answering, "_ballot_parameters", real_parameters)
+    assert not Ballot.objects.filter(round=round_).exists()
+    assert not Invitation.objects.get(round=round_, person=link.person).used
+    answer(link, answers_for(round_, Role.LEADER))
+    assert Invitation.objects.get(round=round_, person=link.person).used
+    assert Ballot.objects.filter(round=round_).count() == 1
+
+
 def _statement_of(logged: str) -> str:
     """The SQL of a logged query; Django logs a prepared statement as "QUERY = '<sql>' - PARAMS = (...)"."""
     if logged.startswith("QUERY = '"):
