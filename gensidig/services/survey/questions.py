@@ -56,11 +56,21 @@ def clean_comment(text: str) -> str:
     return text.strip()
 
 
+_question_sets: dict[tuple[str, str], frozenset] = {}
+
+
+def _question_set(instrument: Instrument, role: str) -> frozenset:
+    key = (instrument.checksum, role)
+    if key not in _question_sets:
+        _question_sets[key] = frozenset(questions_for(instrument=instrument, role=role))
+    return _question_sets[key]
+
+
 def check_answers(*, instrument: Instrument, role: str, answers: Answers) -> Answers:
     """Refuse answers that do not fit the survey exactly; return them cleaned."""
-    expected = set(questions_for(instrument=instrument, role=role))
-    given = set(answers.ratings)
-    if given != expected:
+    expected = _question_set(instrument, role)
+    if answers.ratings.keys() != expected:
+        given = set(answers.ratings)
         raise AnswersRejected(f"{len(expected - given)} questions unanswered, {len(given - expected)} unknown")
     if any(value not in ANSWER_VALUES for value in answers.ratings.values()):
         raise AnswersRejected("an answer is outside the scale")
