@@ -176,6 +176,18 @@ def fresh_database(cleanup: contextlib.ExitStack, *, prefix: str, postgres: Post
     return title, data_dir
 
 
+def settle_sqlite(path: Path) -> None:
+    """SQLite's counterpart of Postgres.settle: the write-ahead log copied into the database file
+    and emptied, so the next step does not pay for the last one's checkpoint."""
+    import sqlite3
+
+    connection = sqlite3.connect(path, timeout=30)
+    try:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        connection.close()
+
+
 def finish(run: Callable[[], int], *, stopped: str) -> int:
     """Run a benchmark's body and turn how it ended into the exit status: its own when it ends, 2
     when it could not finish, 130 when interrupted (`stopped` names what was stopped then)."""
@@ -440,6 +452,15 @@ class Postgres:
             raise BenchmarkFailed(f"--postgres-url must be on this machine (127.0.0.1), not {parts.hostname!r}")
         admin_url = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
         return cls(url=url, name=name, admin_url=admin_url, where=f"{parts.hostname}:{parts.port or 5432}")
+
+    def settle(self) -> None:
+        """Write out what is dirty and clear dead rows now (CHECKPOINT, VACUUM ANALYZE), so that a
+        step's background work does not land in the next timed step."""
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True, connect_timeout=10) as connection:
+            connection.execute("CHECKPOINT")
+            connection.execute("VACUUM (ANALYZE)")
 
     def reachable(self) -> str | None:
         """None when PostgreSQL answers, else why not."""
