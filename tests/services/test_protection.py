@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from gensidig.services.results.distributions import publication, shown_for
 from gensidig.services.results.history import Change, safe_publication
 from gensidig.services.results.protection import ParticipationTeam, Team, protect_participation, protect_question
+from gensidig.services.results.suppression import Unit, suppression_pattern
 
 from ..attackers import (
     DOUBT,
@@ -266,3 +267,20 @@ def test_a_leaver_or_joiner_keeps_two_points_of_doubt_when_everyone_else_answere
                 if sum(gone) - sum(came) in differences:
                     possible.add((gone if who == "left" else came)[0])
         assert max(possible) - min(possible) >= DOUBT, (who, sorted(possible), later)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=rated(max_teams=12, max_n=7))
+def test_the_audit_only_ever_hides_more_than_the_pattern_alone(data):
+    # What the first pattern hides stays hidden, whatever the audit adds: a pass that showed a
+    # cell again would need the audit to look at it once more, and the loop would not only hide.
+    parents, counts, k = data
+    teams = [Team(key, parent) for key, parent in enumerate(parents)]
+    units = [Unit(key=key, parent=parent, n=sum(counts[key][1:])) for key, parent in enumerate(parents)]
+    first = suppression_pattern(units, k=k)
+    result = protect_question(teams=teams, counts=counts, k=k)
+    for key in range(len(parents)):
+        if not first.own_shown(key):
+            assert result.own[key].shown is None, ("own", key)
+        if key in result.total and not first.total_shown(key):
+            assert result.total[key].shown is None, ("total", key)
