@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import logging
 import re
 import socket
 import threading
@@ -17,6 +18,9 @@ import pytest
 from aiosmtpd.controller import Controller
 
 LINK = re.compile(r"/a/([A-Za-z0-9_\-]{43})/")
+# aiosmtpd says at INFO when a client hangs up. Its server thread can outlive a test, and then it
+# wrote to the test's captured stream after pytest had closed it ("--- Logging error ---").
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 def free_port() -> int:
