@@ -96,12 +96,8 @@ def ticket_for(*, token_hash: str | None = None, invitation_id: int | None = Non
     if _straight_to_sqlite():
         with connection.wrap_database_errors:
             row = connection.connection.execute(_qmarks(_ticket_sql("sqlite")), [invitation_id]).fetchone()
-    elif connection.vendor == "postgresql" and _unwatched():
-        with connection.wrap_database_errors, _preparing_cursor() as cursor:
-            cursor.execute(_ticket_sql("postgresql"), [invitation_id])
-            row = cursor.fetchone()
     else:
-        with _cursor_with_parameters_apart() as cursor:
+        with connection.wrap_database_errors, _cursor_with_parameters_apart() as cursor:
             cursor.execute(_ticket_sql(connection.vendor), [invitation_id])
             row = cursor.fetchone()
     if row is None:
@@ -167,9 +163,7 @@ def submit_answers(*, ticket: Ticket | None, answers: Answers) -> None:
         claimed = _claim_and_store_on_sqlite(ticket, sealed)
     else:
         with transaction.atomic():
-            claimed = _claim(ticket)
-            if claimed:
-                _store_ballot(ticket.round_id, sealed)
+            claimed = _claim_then_store(_run_through_django, ticket, sealed)
     if not claimed:
         raise InvitationUnusable
 
@@ -222,16 +216,24 @@ def _ballot_parameters(round_id: int, sealed: bytes) -> list:
     return [Ballot._meta.pk.get_db_prep_value(uuid.uuid4(), connection), round_id, sealed]
 
 
-def _claim(ticket: Ticket) -> bool:
-    """Mark the invitation used if it is unused and its round still accepts answers; True if it was."""
-    with connection.cursor() as cursor:
-        cursor.execute(_claim_sql(), _claim_parameters(ticket))
-        return cursor.rowcount == 1
+def _claim_then_store(run, ticket: Ticket, sealed: bytes) -> bool:
+    """SQLite's two writes: claim the invitation if it is unused and its round still accepts
+    answers, and only then store the ballot; True if claimed. `run(sql, parameters)` runs one
+    statement and returns how many rows it changed."""
+    if run(_claim_sql(), _claim_parameters(ticket)) != 1:
+        return False
+    run(_insert_ballot_sql("VALUES (%s, %s, %s)"), _ballot_parameters(ticket.round_id, sealed))
+    return True
 
 
-def _store_ballot(round_id: int, sealed: bytes) -> None:
+def _run_through_django(sql: str, parameters: list) -> int:
     with connection.cursor() as cursor:
-        cursor.execute(_insert_ballot_sql("VALUES (%s, %s, %s)"), _ballot_parameters(round_id, sealed))
+        cursor.execute(sql, parameters)
+        return cursor.rowcount
+
+
+def _run_straight(sql: str, parameters: list) -> int:
+    return connection.connection.execute(_qmarks(sql), parameters).rowcount
 
 
 def _unwatched() -> bool:
@@ -267,11 +269,7 @@ def _claim_and_store_on_sqlite(ticket: Ticket, sealed: bytes) -> bool:
     with connection.wrap_database_errors:
         raw.execute("BEGIN IMMEDIATE")
         try:
-            claimed = raw.execute(_qmarks(_claim_sql()), _claim_parameters(ticket)).rowcount == 1
-            if claimed:
-                raw.execute(
-                    _qmarks(_insert_ballot_sql("VALUES (%s, %s, %s)")), _ballot_parameters(ticket.round_id, sealed)
-                )
+            claimed = _claim_then_store(_run_straight, ticket, sealed)
         except BaseException:
             if raw.in_transaction:
                 raw.execute("ROLLBACK")
@@ -298,8 +296,7 @@ def _locks_claim_and_ballot_in_one_trip(ticket: Ticket, sealed: bytes) -> bool:
     claim_sql = f"WITH claimed AS ({_claim_sql()} RETURNING 1) " + _insert_ballot_sql("SELECT %s, %s, %s FROM claimed")  # noqa: S608
     parameters = _claim_parameters(ticket) + _ballot_parameters(ticket.round_id, sealed)
     nested = connection.in_atomic_block
-    make_cursor = _preparing_cursor if _unwatched() else _cursor_with_parameters_apart
-    control, locks, claim = make_cursor(), make_cursor(), make_cursor()
+    control, locks, claim = (_cursor_with_parameters_apart() for _ in range(3))
     raw = connection.connection
     try:
         transaction_ = transaction.atomic() if nested else _explicit_transaction(control)
@@ -340,19 +337,16 @@ def _cursor_with_parameters_apart():
     four times what running it costs; prepared, it is planned once per connection. Only these
     statements are prepared (settings.py: nothing is prepared unless it asks); behind a
     transaction-mode pooler that needs protocol-level prepared statements (docs/deployment.md).
-    It is wrapped as Django wraps its cursors, so errors, execute wrappers and query logging are
-    the same.
+    Where anything watches the statements it is wrapped as Django wraps its cursors, so errors,
+    execute wrappers and query logging are the same; callers wrap database errors either way.
     """
     if connection.vendor != "postgresql":
         return connection.cursor()
+    if _unwatched():  # nothing to tell: psycopg's cursor without Django's wrapper (see _unwatched)
+        return _preparing_cursor_class()(connection.connection)
     connection.close_if_health_check_failed()
     connection.ensure_connection()
-    return connection._prepare_cursor(_preparing_cursor())
-
-
-def _preparing_cursor():
-    """psycopg's own preparing cursor, without Django's wrapper: for statements nothing watches."""
-    return _preparing_cursor_class()(connection.connection)
+    return connection._prepare_cursor(_preparing_cursor_class()(connection.connection))
 
 
 @functools.cache
